@@ -1,0 +1,1 @@
+"""Tenancy, organisation, people, roles, permissions and the journal."""

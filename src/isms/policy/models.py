@@ -1,0 +1,61 @@
+"""Policy documents. This issue holds the 基本方針; 対策基準 and 実施手順 come later."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from isms.core.models import Municipality
+
+
+class BasicPolicy(models.Model):
+    """A municipality's 情報セキュリティ基本方針 (public), one version per row."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="basic_policies"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    version = models.CharField(_("version"), max_length=20)
+    guideline_edition = models.CharField(_("guideline edition"), max_length=20, blank=True)
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    is_current = models.BooleanField(_("current version"), default=True)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["municipality", "-loaded_at"]
+        verbose_name = _("basic policy")
+        verbose_name_plural = _("basic policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "version"], name="basicpolicy_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+
+class PolicySection(models.Model):
+    """A numbered section of the basic policy (2.1–2.10) with its paragraphs and clauses.
+
+    ``clauses`` is a list of ``{"number": "(1)", "title": str, "paragraphs": [str]}``.
+    """
+
+    municipality_lookup = "policy__municipality_id"
+
+    policy = models.ForeignKey(BasicPolicy, on_delete=models.CASCADE, related_name="sections")
+    number = models.CharField(_("number"), max_length=10)
+    title = models.CharField(_("title"), max_length=200)
+    paragraphs = models.JSONField(default=list)
+    clauses = models.JSONField(default=list)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["policy", "position"]
+        verbose_name = _("policy section")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="policysection_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
