@@ -1,0 +1,81 @@
+"""The ``isms`` command line: demo loading, administrators, the worker alias."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from isms.core import journal
+from isms.core.models import JournalEntry, Municipality, OrgUnit, Person, RoleAssignment, User
+from isms.core.roles import Role
+from isms.policy.models import BasicPolicy
+
+
+@pytest.mark.django_db
+def test_demo_loads_tsuru_and_covers_every_role(capsys):
+    call_command("demo", password="demo-password-1")
+    out = capsys.readouterr().out
+    assert "Loaded 都留市 (192040)." in out
+    assert "demo-password-1" in out
+    m = Municipality.objects.get(code="192040")
+    assert set(RoleAssignment.objects.filter(municipality=m).values_list("role", flat=True)) == set(
+        Role.values
+    )
+    assert set(OrgUnit.objects.filter(municipality=m).values_list("organ_kind", flat=True)) == set(
+        OrgUnit.OrganKind.values
+    )
+    assert set(
+        Person.objects.filter(municipality=m).values_list("staff_category", flat=True)
+    ) == set(Person.StaffCategory.values)
+    assert BasicPolicy.objects.get(municipality=m, is_current=True).sections.count() == 10
+    assert User.objects.get(username="ciso").check_password("demo-password-1")
+
+
+@pytest.mark.django_db
+def test_demo_is_idempotent():
+    """A second run adds no record; only the password changes (and is journaled)."""
+    call_command("demo", password="first-password")
+    counts = (OrgUnit.objects.count(), Person.objects.count(), RoleAssignment.objects.count())
+    call_command("demo", password="second-password")
+    assert (
+        OrgUnit.objects.count(),
+        Person.objects.count(),
+        RoleAssignment.objects.count(),
+    ) == counts
+    assert User.objects.get(username="staff").check_password("second-password")
+    assert JournalEntry.objects.filter(action="org_unit.create").count() == counts[0]
+    assert JournalEntry.objects.filter(action="user.set_password").count() == 2 * 6
+    assert journal.verify().ok
+
+
+@pytest.mark.django_db
+def test_createadmin_creates_a_municipality_administrator(monkeypatch, capsys):
+    call_command("demo", password="x-password")
+    monkeypatch.setenv("ISMS_ADMIN_PASSWORD", "a-long-enough-passphrase")
+    call_command("createadmin", "kanri", municipality="192040")
+    user = User.objects.get(username="kanri")
+    assert user.is_municipality_admin and user.municipality.code == "192040"
+    assert not user.is_superuser
+    assert JournalEntry.objects.filter(action="user.create", object_id=str(user.pk)).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x", "--municipality", "999999"], "No municipality has the code 999999."),
+        (["x"], "Give --municipality CODE, or --superuser for a platform account."),
+    ],
+)
+def test_createadmin_refuses_bad_input(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("createadmin", *args)
+
+
+@pytest.mark.django_db
+def test_createadmin_refuses_a_weak_password_and_saves_nothing(monkeypatch):
+    monkeypatch.setenv("ISMS_ADMIN_PASSWORD", "short")
+    with pytest.raises(CommandError, match="短すぎます"):
+        call_command("createadmin", "root", superuser=True)
+    assert not User.objects.filter(username="root").exists()
