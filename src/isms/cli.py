@@ -15,10 +15,20 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    # The engines stand alone: their commands never load Django or touch the database.
+    if args and args[0] == "sanitize":
+        from isms.sanitizer.cli import main as sanitize_main
+
+        sys.exit(sanitize_main(args[1:]))
+    if args and args[0] == "segments":
+        from isms.segments.cli import main as segments_main
+
+        sys.exit(segments_main(args[1:]))
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "isms.settings")
     from django.core.management import execute_from_command_line
 
-    args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "worker":
         args[0] = "run_huey"
     execute_from_command_line(["isms", *args])

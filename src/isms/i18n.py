@@ -5,6 +5,8 @@ Run by ``scripts/setup``; compiled files are not committed.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import polib
@@ -19,7 +21,17 @@ def compile_catalogs(locale_dir: Path = LOCALE_DIR) -> list[Path]:
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
-        polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+        # Write beside the target and rename: a process reading the catalog meanwhile (a running
+        # server, a parallel test worker) sees the old file or the new one, never half of one.
+        fd, tmp = tempfile.mkstemp(dir=mo_path.parent, prefix=".", suffix=".mo")
+        os.close(fd)
+        try:
+            polib.pofile(str(po_path)).save_as_mofile(tmp)
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the server may run as another user
+            os.replace(tmp, mo_path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         written.append(mo_path)
     return written
 

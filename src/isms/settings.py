@@ -46,14 +46,16 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 
+# No django.contrib.admin: it is not mounted (see urls.py), and its registration templates would
+# shadow the web app's own password-change pages with ones that link to the missing admin site.
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",  # serves the API docs' Swagger UI from its own static files, not a CDN
     "axes",
     "isms.core",
     "isms.policy",

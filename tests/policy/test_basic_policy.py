@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 import isms
 from isms.policy.models import BasicPolicy
@@ -63,6 +64,7 @@ def test_loading_twice_replaces_sections_and_keeps_one_current_version():
 )
 def test_malformed_policy_is_refused_and_nothing_saved(doc, message):
     m = make_municipality()
-    with pytest.raises(ValidationError, match=message):
+    # Messages are in the active language (Japanese by default); the English source is checked.
+    with translation.override("en"), pytest.raises(ValidationError, match=message):
         load_basic_policy(None, m, doc)
     assert not BasicPolicy.objects.exists()

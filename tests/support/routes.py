@@ -5,11 +5,16 @@ the URL kwargs pointing at that tenant's objects (``{}`` for routes without para
 tenancy walk (tests/test_tenancy_walk.py) requests every route as a user of one municipality with
 the other municipality's objects, and fails when a URL pattern is missing from this table: a new
 view must be added here.
+
+``POST_DATA`` gives the form data the walk posts to a page (with the other municipality's ids);
+pages not listed get an empty POST. ``API_ROUTES`` is the same table for the API: each operation
+(``api:<handler name>``) with its method, path kwargs and JSON body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from tests.support.factories import Tenant
@@ -21,16 +26,30 @@ def _none(t: Tenant) -> dict[str, Any]:
     return {}
 
 
+def _role_assignment(t: Tenant) -> dict[str, Any]:
+    from isms.core.models import RoleAssignment
+
+    return {"pk": RoleAssignment.objects.filter(person__user=t.lead).first().pk}
+
+
 ROUTES: dict[str, Kwargs] = {
     "web:dashboard": _none,
     "web:coming_soon": lambda t: {"slug": "assets"},
     "web:set_fiscal_year": _none,
     "web:set_municipality": _none,
     "core:org_unit_list": _none,
+    "core:org_unit_create": _none,
     "core:org_unit_detail": lambda t: {"pk": t.unit.pk},
+    "core:org_unit_edit": lambda t: {"pk": t.unit.pk},
     "core:person_list": _none,
+    "core:person_create": _none,
     "core:person_detail": lambda t: {"pk": t.other_person.pk},
+    "core:person_edit": lambda t: {"pk": t.other_person.pk},
+    "core:role_assignment_create": lambda t: {"person_pk": t.other_person.pk},
     "core:role_assignment_list": _none,
+    "core:role_assignment_end": _role_assignment,
+    "core:role_display_name_list": _none,
+    "core:role_display_name_edit": lambda t: {"role": "division_security_manager"},
     "core:journal_list": _none,
     "policy:basic_policy": _none,
     "login": _none,
@@ -39,4 +58,136 @@ ROUTES: dict[str, Kwargs] = {
     "password_change_done": _none,
     "set_language": _none,
     "javascript-catalog": _none,
+}
+
+
+Data = Callable[[Tenant], dict[str, Any]]
+
+
+def _this_fiscal_year() -> int:
+    from django.utils import timezone
+
+    from isms.core.calendar import fiscal_year_of
+
+    return fiscal_year_of(timezone.localdate())
+
+
+POST_DATA: dict[str, Data] = {
+    "web:set_municipality": lambda t: {"municipality": t.municipality.pk, "next": "/"},
+    "web:set_fiscal_year": lambda t: {"fiscal_year": "2025", "next": "/"},
+    "core:org_unit_create": lambda t: {
+        "parent": t.bureau.pk,
+        "code": "WALK1",
+        "name": "巡回課",
+        "kind": "division",
+        "organ_kind": "mayor_departments",
+    },
+    "core:org_unit_edit": lambda t: {
+        "parent": t.bureau.pk,
+        "code": "WALK2",
+        "name": "巡回課",
+        "kind": "division",
+        "organ_kind": "mayor_departments",
+    },
+    "core:person_create": lambda t: {
+        "employee_number": "WALK1",
+        "family_name": "巡回",
+        "given_name": "一",
+        "family_name_kana": "ジュンカイ",
+        "given_name_kana": "ハジメ",
+        "staff_category": "regular",
+        "org_unit": t.unit.pk,
+    },
+    "core:person_edit": lambda t: {
+        "employee_number": "WALK2",
+        "family_name": "巡回",
+        "given_name": "二",
+        "family_name_kana": "ジュンカイ",
+        "given_name_kana": "ツギ",
+        "staff_category": "regular",
+        "org_unit": t.unit.pk,
+        "is_active": "on",
+    },
+    "core:role_assignment_create": lambda t: {
+        "role": "system_manager",
+        "org_unit": t.unit.pk,
+        "period": "fiscal_year",
+        "fiscal_year": _this_fiscal_year(),
+    },
+    "core:role_assignment_end": lambda t: {"end_date": "2099-03-31"},
+    "core:role_display_name_edit": lambda t: {"name_ja": "巡回管理者", "name_en": "Walker"},
+}
+
+
+def _assignment_id(t: Tenant) -> dict[str, Any]:
+    return {"assignment_id": _role_assignment(t)["pk"]}
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    """How the tenancy walk calls one API operation."""
+
+    method: str
+    kwargs: Kwargs = _none
+    body: Data | None = None
+
+
+API_ROUTES: dict[str, ApiRoute] = {
+    "api:api-root": ApiRoute("GET"),
+    "api:openapi-json": ApiRoute("GET"),
+    "api:openapi-view": ApiRoute("GET"),
+    "api:list_municipalities": ApiRoute("GET"),
+    "api:get_municipality": ApiRoute("GET", lambda t: {"municipality_id": t.municipality.pk}),
+    "api:create_municipality": ApiRoute(
+        "POST", body=lambda t: {"name": "巡回市", "code": t.municipality.code}
+    ),
+    "api:update_municipality": ApiRoute(
+        "PATCH", lambda t: {"municipality_id": t.municipality.pk}, lambda t: {"name_en": "Walk"}
+    ),
+    "api:list_org_units": ApiRoute("GET"),
+    "api:get_org_unit": ApiRoute("GET", lambda t: {"unit_id": t.unit.pk}),
+    "api:create_org_unit": ApiRoute(
+        "POST",
+        body=lambda t: {
+            "parent_id": t.bureau.pk,
+            "code": "WALK1",
+            "name": "巡回課",
+            "kind": "division",
+            "organ_kind": "mayor_departments",
+        },
+    ),
+    "api:update_org_unit": ApiRoute(
+        "PATCH", lambda t: {"unit_id": t.unit.pk}, lambda t: {"parent_id": t.bureau.pk}
+    ),
+    "api:list_people": ApiRoute("GET"),
+    "api:get_person": ApiRoute("GET", lambda t: {"person_id": t.other_person.pk}),
+    "api:create_person": ApiRoute(
+        "POST",
+        body=lambda t: {
+            "employee_number": "WALK1",
+            "family_name": "巡回",
+            "given_name": "一",
+            "family_name_kana": "ジュンカイ",
+            "given_name_kana": "ハジメ",
+            "staff_category": "regular",
+            "org_unit_id": t.unit.pk,
+        },
+    ),
+    "api:update_person": ApiRoute(
+        "PATCH", lambda t: {"person_id": t.other_person.pk}, lambda t: {"org_unit_id": t.unit.pk}
+    ),
+    "api:list_role_assignments": ApiRoute("GET"),
+    "api:get_role_assignment": ApiRoute("GET", lambda t: _assignment_id(t)),
+    "api:create_role_assignment": ApiRoute(
+        "POST",
+        body=lambda t: {
+            "person_id": t.other_person.pk,
+            "role": "system_manager",
+            "org_unit_id": t.unit.pk,
+            "fiscal_year": _this_fiscal_year(),
+        },
+    ),
+    "api:end_role_assignment": ApiRoute(
+        "POST", lambda t: _assignment_id(t), lambda t: {"end_date": "2099-03-31"}
+    ),
 }

@@ -142,16 +142,16 @@ def allowed_municipality_ids(user: User | None, action: Action) -> list[int]:
     return []
 
 
-def _municipality_id_of(
-    obj: models.Model | None, municipality: Municipality | int | None
-) -> int | None:
-    if municipality is not None:
-        return municipality.pk if isinstance(municipality, Municipality) else municipality
-    if obj is None:
-        return None
+def _municipality_id_of(obj: models.Model) -> int | None:
+    """Follow ``municipality_lookup`` from ``obj`` to its municipality's id (None if unset)."""
     if isinstance(obj, Municipality):
         return obj.pk
-    return getattr(obj, "municipality_id", None)
+    value: object = obj
+    for part in municipality_lookup(type(obj)).split("__"):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value if isinstance(value, int) else None
 
 
 def can(
@@ -170,8 +170,15 @@ def can(
         return False
     if RULES[action].platform_only:
         return bool(user.is_superuser)
-    mid = _municipality_id_of(obj, municipality)
-    if mid is None:
+    if municipality is not None:
+        mid = municipality.pk if isinstance(municipality, Municipality) else municipality
+    elif obj is not None:
+        # A record that belongs to no municipality (a platform journal entry, a service
+        # administrator's account) is nobody's to act on through a municipality's rights.
+        mid = _municipality_id_of(obj)
+        if mid is None:
+            return False
+    else:
         mid = user.municipality_id
     if mid is None:
         return bool(allowed_municipality_ids(user, action))

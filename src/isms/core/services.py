@@ -29,8 +29,9 @@ from .models import (
     SoDWaiver,
     User,
 )
-from .permissions import Action, check_separation, require
+from .permissions import Action, SeparationOfDutiesError, check_separation, require
 from .roles import MUNICIPALITY_WIDE_ROLES, Role
+from .validators import validate_lg_code
 
 _NOT_FOUND = "not_found"
 
@@ -55,6 +56,16 @@ def _save(obj: models.Model, *, unique_message: str | None = None) -> None:
         raise ValidationError(
             unique_message or _("This record conflicts with an existing one.")
         ) from exc
+
+
+def _refuse_duplicate(obj: models.Model, field: str, message: str, **lookup: Any) -> None:
+    """Refuse ``obj`` on ``field`` when another row matches ``lookup``.
+
+    Checked before saving so that the message names the field; the database constraint still
+    catches a concurrent duplicate (as the generic message of ``_save``).
+    """
+    if type(obj)._default_manager.filter(**lookup).exclude(pk=obj.pk).exists():
+        raise ValidationError({field: message}, code="unique")
 
 
 def _same_municipality(field: str, obj: models.Model | None, municipality_id: int) -> None:
@@ -90,7 +101,12 @@ def create_municipality(actor: User | None, **data: Any) -> Municipality:
         require(actor, Action.CREATE_MUNICIPALITY)
     m = Municipality()
     _apply(m, data, MUNICIPALITY_FIELDS)
-    if not m.prefecture and m.code:
+    try:
+        validate_lg_code(m.code)
+    except ValidationError as exc:
+        # Only the code is wrong; a prefecture derived from it would only add noise.
+        raise ValidationError({"code": exc.error_list}) from exc
+    if not m.prefecture:
         m.prefecture = m.code[:2]
     _check_prefecture(m)
     with transaction.atomic():
@@ -186,6 +202,37 @@ def _unique_org_unit_message() -> str:
     return _("An org unit with this code, or with this name under the same parent, already exists.")
 
 
+def _check_org_unit_unique(unit: OrgUnit) -> None:
+    """Refuse a code used elsewhere in the municipality, or a name its siblings already use.
+
+    Top-level units are siblings too (the database constraint treats their empty parent as
+    distinct, so only this check stops two top-level units with the same name).
+    """
+    _refuse_duplicate(
+        unit,
+        "code",
+        _(
+            "Another org unit of this municipality already has the code %(code)s. "
+            "Choose another code."
+        )
+        % {"code": unit.code},
+        municipality_id=unit.municipality_id,
+        code=unit.code,
+    )
+    if unit.parent is None:
+        message = _("There is already a top-level unit named %(name)s. Choose another name.")
+    else:
+        message = _("%(parent)s already has a unit named %(name)s. Choose another name.")
+    _refuse_duplicate(
+        unit,
+        "name",
+        message % {"name": unit.name, "parent": unit.parent},
+        municipality_id=unit.municipality_id,
+        parent=unit.parent,
+        name=unit.name,
+    )
+
+
 def create_org_unit(actor: User | None, municipality: Municipality, **data: Any) -> OrgUnit:
     """Create an org unit (部局 / 課 / 係) in ``municipality``."""
     if actor is not None:
@@ -194,6 +241,7 @@ def create_org_unit(actor: User | None, municipality: Municipality, **data: Any)
     _apply(unit, data, ORG_UNIT_FIELDS)
     _same_municipality("parent", unit.parent, municipality.pk)
     with transaction.atomic():
+        _check_org_unit_unique(unit)
         _save(unit, unique_message=_unique_org_unit_message())
         journal.record(
             actor=actor,
@@ -214,6 +262,7 @@ def update_org_unit(actor: User, unit: OrgUnit, **data: Any) -> OrgUnit:
         _apply(unit, data, ORG_UNIT_FIELDS)
         _same_municipality("parent", unit.parent, unit.municipality_id)
         _check_no_cycle(unit)
+        _check_org_unit_unique(unit)
         _save(unit, unique_message=_unique_org_unit_message())
         journal.record(
             actor=actor,
@@ -245,6 +294,20 @@ def _unique_person_message() -> str:
     return _("A person with this employee number already exists in this municipality.")
 
 
+def _check_person_unique(person: Person) -> None:
+    _refuse_duplicate(
+        person,
+        "employee_number",
+        _(
+            "Another person of this municipality already has the employee number %(number)s. "
+            "Check the number."
+        )
+        % {"number": person.employee_number},
+        municipality_id=person.municipality_id,
+        employee_number=person.employee_number,
+    )
+
+
 def create_person(actor: User | None, municipality: Municipality, **data: Any) -> Person:
     """Register one of the 職員等."""
     if actor is not None:
@@ -253,6 +316,7 @@ def create_person(actor: User | None, municipality: Municipality, **data: Any) -
     _apply(person, data, PERSON_FIELDS)
     _same_municipality("org_unit", person.org_unit, municipality.pk)
     with transaction.atomic():
+        _check_person_unique(person)
         _save(person, unique_message=_unique_person_message())
         journal.record(
             actor=actor,
@@ -272,6 +336,7 @@ def update_person(actor: User, person: Person, **data: Any) -> Person:
         before = journal.snapshot(person)
         _apply(person, data, PERSON_FIELDS)
         _same_municipality("org_unit", person.org_unit, person.municipality_id)
+        _check_person_unique(person)
         _save(person, unique_message=_unique_person_message())
         journal.record(
             actor=actor,
@@ -325,7 +390,7 @@ def _period(
     return start_date, end_date
 
 
-def _check_overlap(a: RoleAssignment) -> None:
+def _check_overlap(a: RoleAssignment, field: str) -> None:
     clash = RoleAssignment.objects.filter(
         municipality_id=a.municipality_id, person_id=a.person_id, role=a.role, org_unit=a.org_unit
     ).exclude(pk=a.pk)
@@ -336,7 +401,7 @@ def _check_overlap(a: RoleAssignment) -> None:
     if other is not None:
         raise ValidationError(
             {
-                "start_date": _(
+                field: _(
                     "%(person)s already holds this role for this unit from %(start)s to %(end)s. "
                     "End that assignment first, or choose a period that does not overlap."
                 )
@@ -379,9 +444,12 @@ def assign_role(
         )
     start, end = _period(fiscal_year, start_date, end_date)
     actor_person = Person.objects.filter(user=actor).first() if actor is not None else None
-    check_separation(
-        applicant=person, approver=actor_person, subject=f"role:{person.pk}:{role.value}"
-    )
+    try:
+        check_separation(
+            applicant=person, approver=actor_person, subject=f"role:{person.pk}:{role.value}"
+        )
+    except SeparationOfDutiesError as exc:
+        raise SeparationOfDutiesError({"person": exc.error_list}) from exc
     a = RoleAssignment(
         municipality_id=person.municipality_id,
         person=person,
@@ -394,7 +462,7 @@ def assign_role(
     )
     with transaction.atomic():
         Person.objects.select_for_update().filter(pk=person.pk).first()
-        _check_overlap(a)
+        _check_overlap(a, "start_date" if fiscal_year is None else "fiscal_year")
         _save(a)
         journal.record(
             actor=actor,
@@ -409,18 +477,24 @@ def assign_role(
 def end_role_assignment(
     actor: User, assignment: RoleAssignment, end_date: datetime.date
 ) -> RoleAssignment:
-    """End an assignment on ``end_date`` (inclusive)."""
+    """End an assignment on ``end_date`` (inclusive).
+
+    Moving the end of an ended assignment later must not make it overlap a later one.
+    """
     require(actor, Action.MANAGE_ROLES, assignment)
-    if end_date < assignment.start_date:
-        raise ValidationError(
-            {
-                "end_date": _("The end date must not be before the start date (%(start)s).")
-                % {"start": assignment.start_date}
-            }
-        )
     with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=assignment.person_id).first()
+        assignment = RoleAssignment.objects.get(pk=assignment.pk)
+        if end_date < assignment.start_date:
+            raise ValidationError(
+                {
+                    "end_date": _("The end date must not be before the start date (%(start)s).")
+                    % {"start": assignment.start_date}
+                }
+            )
         before = journal.snapshot(assignment)
         assignment.end_date = end_date
+        _check_overlap(assignment, "end_date")
         _save(assignment)
         journal.record(
             actor=actor,

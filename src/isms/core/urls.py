@@ -6,9 +6,21 @@ app_name = "core"
 
 urlpatterns = [
     path("org-units/", views.org_unit_list, name="org_unit_list"),
+    path("org-units/new/", views.org_unit_create, name="org_unit_create"),
     path("org-units/<int:pk>/", views.org_unit_detail, name="org_unit_detail"),
+    path("org-units/<int:pk>/edit/", views.org_unit_edit, name="org_unit_edit"),
     path("people/", views.person_list, name="person_list"),
+    path("people/new/", views.person_create, name="person_create"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
+    path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path(
+        "people/<int:person_pk>/roles/new/",
+        views.role_assignment_create,
+        name="role_assignment_create",
+    ),
     path("roles/", views.role_assignment_list, name="role_assignment_list"),
+    path("roles/<int:pk>/end/", views.role_assignment_end, name="role_assignment_end"),
+    path("roles/names/", views.role_display_name_list, name="role_display_name_list"),
+    path("roles/names/<slug:role>/", views.role_display_name_edit, name="role_display_name_edit"),
     path("journal/", views.journal_list, name="journal_list"),
 ]

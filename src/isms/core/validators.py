@@ -7,7 +7,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-_LGCODE = re.compile(r"^[0-9]{6}$")
+# fullmatch, not ^…$: "$" also matches before a trailing newline.
+_LGCODE = re.compile(r"[0-9]{6}")
 # Weights of the 全国地方公共団体コード check digit (総務省), applied to the first five digits.
 _LGCODE_WEIGHTS = (6, 5, 4, 3, 2)
 
@@ -24,7 +25,7 @@ def lg_code_check_digit(first_five: str) -> int:
 
 def validate_lg_code(value: str) -> None:
     """Reject anything but six digits whose last is the right check digit and prefecture 01–47."""
-    if not isinstance(value, str) or not _LGCODE.match(value):
+    if not isinstance(value, str) or not _LGCODE.fullmatch(value):
         raise ValidationError(
             _(
                 "The local government code must be 6 half-width digits "

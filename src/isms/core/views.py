@@ -1,21 +1,36 @@
-"""Organisation pages: org chart, staff, role assignments, and the journal.
+"""Organisation pages: org chart, staff, role assignments, role names, and the journal.
 
-Views parse input, ask ``permissions`` and render; writes go through ``services``.
+Views parse input, ask ``permissions`` and render; writes go through ``services``, whose
+``ValidationError`` goes back onto the form next to the field it names.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import permissions
-from .calendar import fiscal_year_bounds
-from .models import JournalEntry, OrgUnit, Person, RoleAssignment
+from . import permissions, services
+from .calendar import fiscal_year_bounds, fiscal_year_of, wareki_fiscal_year
+from .forms import (
+    OrgUnitForm,
+    PersonForm,
+    RoleAssignmentEndForm,
+    RoleAssignmentForm,
+    RoleDisplayNameForm,
+)
+from .models import JournalEntry, Municipality, OrgUnit, Person, RoleAssignment, RoleDisplayName
 from .permissions import Action
+from .roles import Role
+from .templatetags.isms_roles import request_role_labels, role_labels
 
 PAGE_SIZE = 50
 
@@ -27,6 +42,22 @@ def _scoped(request: HttpRequest, action: Action, qs):  # type: ignore[no-untype
         raise PermissionDenied
     return permissions.scope(request.user, action, qs).filter(
         **{f"{permissions.municipality_lookup(qs.model)}": municipality.pk}
+    )
+
+
+def _municipality_for(request: HttpRequest, action: Action) -> Municipality:
+    """Return the municipality the user works in, if they may do ``action`` there."""
+    municipality = request.municipality  # type: ignore[attr-defined]
+    if municipality is None:
+        raise PermissionDenied
+    permissions.require(request.user, action, municipality=municipality)
+    return municipality
+
+
+def _can(request: HttpRequest, action: Action) -> bool:
+    municipality = request.municipality  # type: ignore[attr-defined]
+    return municipality is not None and permissions.can(
+        request.user, action, municipality=municipality
     )
 
 
@@ -48,7 +79,11 @@ def org_unit_list(request: HttpRequest) -> HttpResponse:
             walk(u.pk, depth + 1)
 
     walk(None, 0)
-    return render(request, "core/org_unit_list.html", {"tree": tree})
+    return render(
+        request,
+        "core/org_unit_list.html",
+        {"tree": tree, "can_manage": _can(request, Action.MANAGE_ORGANISATION)},
+    )
 
 
 @login_required
@@ -70,6 +105,7 @@ def org_unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unit": unit,
             "children": unit.children.all(),
             "assignments": assignments if can_see_people else None,
+            "can_manage": permissions.can(request.user, Action.MANAGE_ORGANISATION, unit),
         },
     )
 
@@ -86,7 +122,11 @@ def person_list(request: HttpRequest) -> HttpResponse:
             | Q(given_name_kana__icontains=q)
             | Q(employee_number__iexact=q)
         )
-    return render(request, "core/person_list.html", {"page": _page(request, qs), "q": q})
+    return render(
+        request,
+        "core/person_list.html",
+        {"page": _page(request, qs), "q": q, "can_manage": _can(request, Action.MANAGE_PEOPLE)},
+    )
 
 
 @login_required
@@ -96,7 +136,15 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     assignments = person.role_assignments.select_related("org_unit").order_by("-start_date")
     return render(
-        request, "core/person_detail.html", {"person": person, "assignments": assignments}
+        request,
+        "core/person_detail.html",
+        {
+            "person": person,
+            "assignments": assignments,
+            "can_manage": permissions.can(request.user, Action.MANAGE_PEOPLE, person),
+            "can_manage_roles": permissions.can(request.user, Action.MANAGE_ROLES, person),
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -110,10 +158,202 @@ def role_assignment_list(request: HttpRequest) -> HttpResponse:
         .select_related("person", "org_unit")
         .order_by("role", "org_unit__sort_order", "start_date")
     )
-    return render(request, "core/role_assignment_list.html", {"page": _page(request, qs)})
+    return render(
+        request,
+        "core/role_assignment_list.html",
+        {"page": _page(request, qs), "can_manage": _can(request, Action.MANAGE_ROLES)},
+    )
 
 
 @login_required
 def journal_list(request: HttpRequest) -> HttpResponse:
     qs = _scoped(request, Action.VIEW_JOURNAL, JournalEntry.objects.all()).order_by("-seq")
     return render(request, "core/journal_list.html", {"page": _page(request, qs)})
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+def _form_page(request: HttpRequest, template: str, form: Any, **context: Any) -> HttpResponse:
+    return render(request, template, {"form": form, **context})
+
+
+def _save_with(form: Any, call: Any) -> Any:
+    """Return what the service ``call`` returns, or None after putting its errors on ``form``."""
+    try:
+        return call()
+    except ValidationError as exc:
+        form.add_service_error(exc)
+        return None
+
+
+@login_required
+def org_unit_create(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality_for(request, Action.MANAGE_ORGANISATION)
+    form = OrgUnitForm(request.POST or None, municipality=municipality)
+    if request.method == "POST" and form.is_valid():
+        unit = _save_with(
+            form,
+            lambda: services.create_org_unit(request.user, municipality, **form.service_data()),
+        )
+        if unit is not None:
+            messages.success(request, _("Created the org unit %(name)s.") % {"name": unit.name})
+            return redirect("core:org_unit_detail", pk=unit.pk)
+    return _form_page(request, "core/org_unit_form.html", form)
+
+
+@login_required
+def org_unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(
+        _scoped(request, Action.MANAGE_ORGANISATION, OrgUnit.objects.all()), pk=pk
+    )
+    permissions.require(request.user, Action.MANAGE_ORGANISATION, unit)
+    original = OrgUnit.objects.get(pk=unit.pk)
+    form = OrgUnitForm(request.POST or None, instance=unit, municipality=unit.municipality)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_with(
+            form, lambda: services.update_org_unit(request.user, original, **form.service_data())
+        )
+        if saved is not None:
+            messages.success(request, _("Saved the org unit %(name)s.") % {"name": saved.name})
+            return redirect("core:org_unit_detail", pk=saved.pk)
+    return _form_page(request, "core/org_unit_form.html", form, unit=original)
+
+
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality_for(request, Action.MANAGE_PEOPLE)
+    form = PersonForm(request.POST or None, municipality=municipality)
+    if request.method == "POST" and form.is_valid():
+        person = _save_with(
+            form,
+            lambda: services.create_person(request.user, municipality, **form.service_data()),
+        )
+        if person is not None:
+            messages.success(request, _("Registered %(name)s.") % {"name": person.full_name})
+            return redirect("core:person_detail", pk=person.pk)
+    return _form_page(request, "core/person_form.html", form)
+
+
+@login_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(_scoped(request, Action.MANAGE_PEOPLE, Person.objects.all()), pk=pk)
+    permissions.require(request.user, Action.MANAGE_PEOPLE, person)
+    original = Person.objects.get(pk=person.pk)
+    form = PersonForm(request.POST or None, instance=person, municipality=person.municipality)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_with(
+            form, lambda: services.update_person(request.user, original, **form.service_data())
+        )
+        if saved is not None:
+            messages.success(request, _("Saved %(name)s.") % {"name": saved.full_name})
+            return redirect("core:person_detail", pk=saved.pk)
+    return _form_page(request, "core/person_form.html", form, person=original)
+
+
+def _fiscal_year_choices() -> list[tuple[int, str]]:
+    this_fy = fiscal_year_of(timezone.localdate())
+    return [(y, f"{wareki_fiscal_year(y)}（{y}）") for y in range(this_fy + 1, this_fy - 4, -1)]
+
+
+@login_required
+def role_assignment_create(request: HttpRequest, person_pk: int) -> HttpResponse:
+    person = get_object_or_404(
+        _scoped(request, Action.MANAGE_ROLES, Person.objects.all()), pk=person_pk
+    )
+    permissions.require(request.user, Action.MANAGE_ROLES, person)
+    form = RoleAssignmentForm(
+        request.POST or None,
+        municipality=person.municipality,
+        role_labels=request_role_labels(request),
+        fiscal_years=_fiscal_year_choices(),
+        initial={"fiscal_year": request.fiscal_year},  # type: ignore[attr-defined]
+    )
+    if request.method == "POST" and form.is_valid():
+        assignment = _save_with(
+            form,
+            lambda: services.assign_role(request.user, person, **form.service_data()),
+        )
+        if assignment is not None:
+            messages.success(
+                request,
+                _("%(person)s now holds the role %(role)s.")
+                % {
+                    "person": person.full_name,
+                    "role": request_role_labels(request)[assignment.role],
+                },
+            )
+            return redirect("core:person_detail", pk=person.pk)
+    return _form_page(request, "core/role_assignment_form.html", form, person=person)
+
+
+@login_required
+def role_assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = get_object_or_404(
+        _scoped(request, Action.MANAGE_ROLES, RoleAssignment.objects.all()).select_related(
+            "person", "org_unit"
+        ),
+        pk=pk,
+    )
+    permissions.require(request.user, Action.MANAGE_ROLES, assignment)
+    form = RoleAssignmentEndForm(request.POST or None, initial={"end_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        ended = _save_with(
+            form,
+            lambda: services.end_role_assignment(request.user, assignment, **form.service_data()),
+        )
+        if ended is not None:
+            messages.success(
+                request,
+                _("The role %(role)s of %(person)s ends on %(date)s.")
+                % {
+                    "role": request_role_labels(request)[ended.role],
+                    "person": ended.person.full_name,
+                    "date": ended.end_date.isoformat(),
+                },
+            )
+            return redirect("core:person_detail", pk=ended.person_id)
+    return _form_page(request, "core/role_assignment_end.html", form, assignment=assignment)
+
+
+@login_required
+def role_display_name_list(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality_for(request, Action.VIEW_ROLES)
+    renamed = {
+        r.role: r
+        for r in permissions.scope(
+            request.user, Action.VIEW_ROLES, RoleDisplayName.objects.all()
+        ).filter(municipality=municipality)
+    }
+    labels = request_role_labels(request)
+    rows = [
+        {"role": role, "label": labels[role.value], "renamed": renamed.get(role.value)}
+        for role in Role
+    ]
+    return render(
+        request,
+        "core/role_display_name_list.html",
+        {"rows": rows, "can_manage": _can(request, Action.MANAGE_ROLES)},
+    )
+
+
+@login_required
+def role_display_name_edit(request: HttpRequest, role: str) -> HttpResponse:
+    if role not in Role.values:
+        raise Http404
+    municipality = _municipality_for(request, Action.MANAGE_ROLES)
+    current = RoleDisplayName.objects.filter(municipality=municipality, role=role).first()
+    form = RoleDisplayNameForm(request.POST or None, instance=current or RoleDisplayName(role=role))
+    if request.method == "POST" and form.is_valid():
+        saved = _save_with(
+            form,
+            lambda: services.rename_role(request.user, municipality, role, **form.service_data()),
+        )
+        if saved is not None:
+            messages.success(
+                request,
+                _("%(role)s is now shown as %(name)s.")
+                % {"role": Role(role).label, "name": role_labels(municipality)[role]},
+            )
+            return redirect("core:role_display_name_list")
+    return _form_page(request, "core/role_display_name_form.html", form, role=Role(role))

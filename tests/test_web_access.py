@@ -1,0 +1,261 @@
+"""The access matrix of every page (see tests/support/access.py for the rows it runs).
+
+Anonymous → redirected to the login page; a user of another municipality → 404 for a page that
+names a record, their own data otherwise; a user lacking the action → 403; a permitted user →
+200 (or 302 after a saved form). A refused request leaves the record, the row count and the
+journal as they were.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from isms.core.calendar import fiscal_year_of
+from isms.core.models import OrgUnit, Person, RoleAssignment, RoleDisplayName
+from isms.core.permissions import Action
+from tests.support import access
+from tests.support.access import ADMIN, EVERYONE, LEAD, SERVICE, STAFF, WEB, AccessSpec
+from tests.support.routes import ROUTES
+
+
+def _url(name: str, **kwargs: object) -> str:
+    return reverse(name, kwargs=kwargs)
+
+
+def _unit_form(t, **overrides):
+    data = {
+        "parent": t.bureau.pk,
+        "code": "N1",
+        "name": "新設課",
+        "name_kana": "",
+        "kind": "division",
+        "organ_kind": "mayor_departments",
+        "in_scope": "on",
+    }
+    return data | overrides
+
+
+def _person_form(t, **overrides):
+    data = {
+        "employee_number": "N0001",
+        "family_name": "新井",
+        "given_name": "一",
+        "family_name_kana": "アライ",
+        "given_name_kana": "ハジメ",
+        "staff_category": "regular",
+        "org_unit": t.unit.pk,
+        "email": "",
+        "employment_end": "",
+        "is_active": "on",
+    }
+    return data | overrides
+
+
+def _page(name, action, permitted, *, url=None, other=404, **more):
+    return AccessSpec(
+        name=name,
+        kind=WEB,
+        url=url or (lambda t: _url(name)),
+        action=action,
+        permitted=permitted,
+        other=other,
+        **more,
+    )
+
+
+SPECS = [
+    _page("web:dashboard", None, EVERYONE, other=None),
+    _page(
+        "web:coming_soon",
+        None,
+        EVERYONE,
+        url=lambda t: _url("web:coming_soon", slug="assets"),
+        other=None,
+    ),
+    _page(
+        "web:set_fiscal_year",
+        None,
+        EVERYONE,
+        method="POST",
+        data=lambda t: {"fiscal_year": "2025", "next": "/"},
+        ok=302,
+        other=None,
+        journaled=False,
+    ),
+    _page(
+        "web:set_municipality",
+        None,
+        EVERYONE,
+        method="POST",
+        data=lambda t: {"municipality": t.municipality.pk, "next": "/"},
+        ok=302,
+        other=None,
+        journaled=False,
+    ),
+    _page("password_change", None, EVERYONE, other=None),
+    _page("password_change_done", None, EVERYONE, other=None),
+    _page("policy:basic_policy", Action.VIEW_POLICY, EVERYONE, other=None),
+    _page("core:org_unit_list", Action.VIEW_ORGANISATION, EVERYONE, other=None),
+    _page(
+        "core:org_unit_detail",
+        Action.VIEW_ORGANISATION,
+        EVERYONE,
+        url=lambda t: _url("core:org_unit_detail", pk=t.unit.pk),
+    ),
+    _page("core:org_unit_create", Action.MANAGE_ORGANISATION, {LEAD, ADMIN, SERVICE}, other=None),
+    _page(
+        "core:org_unit_create",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        method="POST",
+        data=_unit_form,
+        ok=302,
+        # Another municipality's user posts 都留市's parent: the form comes back with an error.
+        other=200,
+        creates=OrgUnit,
+    ),
+    _page(
+        "core:org_unit_edit",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        url=lambda t: _url("core:org_unit_edit", pk=t.unit.pk),
+    ),
+    _page(
+        "core:org_unit_edit",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        url=lambda t: _url("core:org_unit_edit", pk=t.unit.pk),
+        method="POST",
+        data=lambda t: _unit_form(t, code=t.unit.code, name="改名課"),
+        ok=302,
+        target=lambda t: t.unit,
+    ),
+    _page("core:person_list", Action.VIEW_PEOPLE, {STAFF, LEAD, ADMIN}, other=None),
+    _page(
+        "core:person_detail",
+        Action.VIEW_PEOPLE,
+        {STAFF, LEAD, ADMIN},
+        url=lambda t: _url("core:person_detail", pk=t.other_person.pk),
+    ),
+    _page("core:person_create", Action.MANAGE_PEOPLE, {LEAD, ADMIN}, other=None),
+    _page(
+        "core:person_create",
+        Action.MANAGE_PEOPLE,
+        {LEAD, ADMIN},
+        method="POST",
+        data=_person_form,
+        ok=302,
+        # Another municipality's user posts 都留市's unit: the form comes back with an error.
+        other=200,
+        creates=Person,
+    ),
+    _page(
+        "core:person_edit",
+        Action.MANAGE_PEOPLE,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:person_edit", pk=t.other_person.pk),
+    ),
+    _page(
+        "core:person_edit",
+        Action.MANAGE_PEOPLE,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:person_edit", pk=t.other_person.pk),
+        method="POST",
+        data=lambda t: _person_form(
+            t, employee_number=t.other_person.employee_number, given_name="次郎"
+        ),
+        ok=302,
+        target=lambda t: t.other_person,
+    ),
+    _page(
+        "core:role_assignment_create",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:role_assignment_create", person_pk=t.other_person.pk),
+    ),
+    _page(
+        "core:role_assignment_create",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:role_assignment_create", person_pk=t.other_person.pk),
+        method="POST",
+        data=lambda t: {
+            "role": "system_manager",
+            "org_unit": t.unit.pk,
+            "period": "fiscal_year",
+            "fiscal_year": fiscal_year_of(timezone.localdate()),
+        },
+        ok=302,
+        creates=RoleAssignment,
+    ),
+    _page("core:role_assignment_list", Action.VIEW_ROLES, {STAFF, LEAD, ADMIN}, other=None),
+    _page(
+        "core:role_assignment_end",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:role_assignment_end", pk=t.assignment.pk),
+    ),
+    _page(
+        "core:role_assignment_end",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:role_assignment_end", pk=t.assignment.pk),
+        method="POST",
+        data=lambda t: {"end_date": t.assignment.start_date.isoformat()},
+        ok=302,
+        target=lambda t: t.assignment,
+    ),
+    _page("core:role_display_name_list", Action.VIEW_ROLES, {STAFF, LEAD, ADMIN}, other=None),
+    _page(
+        "core:role_display_name_edit",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:role_display_name_edit", role="division_security_manager"),
+        other=None,
+    ),
+    _page(
+        "core:role_display_name_edit",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:role_display_name_edit", role="division_security_manager"),
+        method="POST",
+        data=lambda t: {"name_ja": "情報管理者", "name_en": "Information manager"},
+        ok=302,
+        other=None,
+        creates=RoleDisplayName,
+    ),
+    _page("core:journal_list", Action.VIEW_JOURNAL, {LEAD, ADMIN}, other=None),
+]
+
+# Pages outside the matrix, and why.
+NOT_IN_MATRIX = {
+    "login": "public: the login form itself",
+    "logout": "ends a session; no data, no action",
+    "set_language": "public: Django's language switch, stores a cookie only",
+    "javascript-catalog": "public: the translation catalog for scripts",
+}
+
+
+@pytest.fixture
+def world(tsuru, kofu):
+    return access.make_world(tsuru, kofu)
+
+
+@pytest.mark.parametrize(("spec", "case"), access.cases(SPECS))
+def test_access(spec, case, world, client):
+    """Each page answers each kind of user as its spec says; refusals change nothing."""
+    access.check(client, world, spec, case)
+
+
+def test_every_page_has_an_access_spec():
+    """A new page fails here until its spec (GET, and POST for a form) is added to SPECS."""
+    pages = set(ROUTES) - set(NOT_IN_MATRIX)
+    assert {s.name for s in SPECS} == pages
+
+
+def test_specs_have_unique_names_per_method():
+    """Two specs for the same page and method would make one of them dead weight."""
+    keys = [(s.name, s.method) for s in SPECS]
+    assert len(keys) == len(set(keys))
