@@ -23,6 +23,7 @@ from isms.sanitizer.deadline import Deadline
 
 from .conftest import delivered_text, multipart, part, sanitize
 
+
 def make_zip(files: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression) as archive:
