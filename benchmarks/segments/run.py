@@ -175,13 +175,9 @@ addresses: about 2^100 headers per zone) and lists every violating path with its
 in the proof's CPU time it checks only the number of packets in the last column — a few
 thousand, not even one /24 → /24 pair on one port (65,536 packets).
 
-Target of issue 7: 50 firewalls × 2,000 rules verified in under 10 s on one core. **Not met
-yet**: the proof takes about 16 s of CPU at that size (and 40 s with the rule findings), growing
-slightly faster than linearly (30k → 100k rules: 3.3 × the rules, 4.4 × the time). Measured by
-phase at 100k rules (CPU s, on a shared 2-core machine): parsing ≈ 3, compiling rule matches to
-BDDs ≈ 7, folding chains ≈ 3, fixpoint and violation classes ≈ 2; the rule findings add a
-top-down walk (≈ 13) and their classification (≈ 8). The generator's rules name random single
-hosts, which is close to the worst case for BDD sharing.
+Target of issue 7: 50 firewalls × 2,000 rules verified in under 10 s on one core; compare the
+50x2000 row's proof CPU with it. On a shared machine, compare versions only within one run (the
+baseline column shows how loaded the machine was).
 """
 
 

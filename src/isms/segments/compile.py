@@ -14,16 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from isms.segments._bdd import Node
-from isms.segments.addresses import range_to_prefixes
 from isms.segments.rules import (
     CONN_STATES,
-    FIELD_WIDTH,
     FIRST_PACKET_FLAGS,
     AnyOf,
     Chain,
     Condition,
     Const,
-    Field,
     FlagsMatch,
     InterfaceMatch,
     Jump,
@@ -66,21 +63,31 @@ class RuleCompiler:
             ordered = sorted(device.ifaces.values(), key=lambda i: i.index)
             names += [i.name for i in ordered]
         self.iface_names = names
-        self._conditions: dict[Condition, Node] = {}
+        # Memo by identity: parsers hand out one object per distinct condition, and hashing a
+        # condition (a dataclass with an enum) costs several times a lookup by id.
+        # Each entry keeps its condition alive, so an id is never reused while it is cached.
+        self._conditions: dict[int, tuple[Condition, Node, int]] = {}
         self._rules: dict[int, Node] = {}
 
     def condition(self, condition: Condition) -> Node:
         """Return the set of packets a condition holds for."""
-        cached = self._conditions.get(condition)
+        return self._entry(condition)[1]
+
+    def _entry(self, condition: Condition) -> tuple[Condition, Node, int]:
+        """Return ``(condition, its BDD, level of its topmost variable)``, memoised."""
+        cached = self._conditions.get(id(condition))
         if cached is not None:
             return cached
         space = self.space
         result: Node
+        level = 0
         if isinstance(condition, RangeMatch):
             result = space.ranges(condition.field, condition.ranges)
             result = ~result if condition.negated else result
+            level = space.level(condition.field)
         elif isinstance(condition, AnyOf):
             result = space.false
+            level = min((space.level(o.field) for o in condition.options), default=0)
             for option in condition.options:
                 result = result | self.condition(option)
             result = ~result if condition.negated else result
@@ -99,43 +106,37 @@ class RuleCompiler:
         else:
             assert isinstance(condition, Const)
             result = space.true if condition.value else space.false
-        self._conditions[condition] = result
-        return result
+        entry = (condition, result, level)
+        self._conditions[id(condition)] = entry
+        return entry
 
-    def match(self, rule: Rule) -> Node:
-        """Return the set of packets all of a rule's conditions hold for."""
+    def match(self, rule: Rule, *, keep: bool = True) -> Node:
+        """Return the set of packets all of a rule's conditions hold for.
+
+        ``keep=False`` does not memoise the result (the fold needs each match once; keeping
+        100,000 of them alive only makes the BDD tables larger).
+        """
         cached = self._rules.get(id(rule))
         if cached is not None:
             return cached
         space = self.space
-        # Fast path: conditions that pin a prefix of a field's bits (an address prefix, one
-        # protocol, one port) together form a single cube, built in one call.
-        assignment: dict[str, bool] = {}
-        rest: list[Condition] = []
-        contradiction = False
-        for condition in rule.conditions:
-            block = _single_block(condition)
-            if block is None:
-                rest.append(condition)
-                continue
-            field, start, length = block
-            names = space.bits(field)
-            width = FIELD_WIDTH[field]
-            for i in range(length):
-                bit = bool((start >> (width - 1 - i)) & 1)
-                if assignment.setdefault(names[i], bit) != bit:
-                    contradiction = True
-        result = (
-            space.false
-            if contradiction
-            else (space.bdd.cube(assignment) if assignment else space.true)
-        )
-        for condition in rest:
-            if result == space.false:
+        entries = [self._entry(condition) for condition in rule.conditions]
+        # Conjoin from the deepest condition up: a conjunction copies the path of its upper
+        # operand onto the lower one, so every node of the result is built once.
+        entries.sort(key=_level, reverse=True)
+        result = space.true
+        false = space.false
+        for entry in entries:
+            result = entry[1] & result
+            if result == false:
                 break
-            result = result & self.condition(condition)
-        self._rules[id(rule)] = result
+        if keep:
+            self._rules[id(rule)] = result
         return result
+
+
+def _level(entry: tuple[Condition, Node, int]) -> int:
+    return entry[2]
 
 
 class ChainFolder:
@@ -173,14 +174,18 @@ class ChainFolder:
         decisions: Decisions = {}
         if policy_key is not None and policy_key != implicit:
             decisions[policy_key] = true
+        observer = self.observer
+        # Without an observer nothing needs a rule's match again, and a rule whose conditions
+        # repeat those of an earlier rule that ends every packet it matches decides nothing.
+        dead = _repeated(chain.rules) if observer is None else frozenset()
         for index in range(len(chain.rules) - 1, -1, -1):
             rule = chain.rules[index]
             action = rule.action
-            if action is None:
+            if action is None or index in dead:
                 continue
-            m = self.compiler.match(rule)
-            if self.observer is not None:
-                self.observer(chain, index, rule, m, decisions)
+            m = self.compiler.match(rule, keep=observer is not None)
+            if observer is not None:
+                observer(chain, index, rule, m, decisions)
             if m == false:
                 continue
             new: Decisions = {}
@@ -213,17 +218,26 @@ class ChainFolder:
         return decisions
 
 
-def _single_block(condition: Condition) -> tuple[Field, int, int] | None:
-    """Return ``(field, start, prefix length)`` when a condition is one aligned block."""
-    if not isinstance(condition, RangeMatch) or condition.negated or len(condition.ranges) != 1:
-        return None
-    lo, hi = condition.ranges[0]
-    width = FIELD_WIDTH[condition.field]
-    blocks = range_to_prefixes(lo, hi, width)
-    if len(blocks) != 1:
-        return None
-    start, length = blocks[0]
-    return condition.field, start, length
+def _repeated(rules: tuple[Rule, ...]) -> frozenset[int]:
+    """Return the indexes of rules no packet can reach: an earlier rule has the same conditions
+    and ends every packet it matches (a verdict, RETURN, NAT or goto; not a jump, which may
+    return).
+
+    Conditions are compared by identity (parsers reuse one object per distinct condition), so a
+    rule is skipped only when it certainly repeats one; a missed repeat costs time, not results.
+    """
+    terminal: set[tuple[int, ...]] = set()
+    out: set[int] = set()
+    for index, rule in enumerate(rules):
+        action = rule.action
+        if action is None:
+            continue
+        key = tuple(map(id, rule.conditions))
+        if key in terminal:
+            out.add(index)
+        elif not isinstance(action, Jump) or action.goto:
+            terminal.add(key)
+    return frozenset(out)
 
 
 def _union(false: Node, nodes: Iterable[Node]) -> Node:

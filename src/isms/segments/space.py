@@ -62,6 +62,7 @@ class Space:
                 names += [o_bit, c_bit]
         self.bdd.declare(*names)
         self.names: tuple[str, ...] = tuple(names)
+        self._levels = {field: names.index(self.bits(field)[0]) for field in Field}
         self.true: Node = self.bdd.true
         self.false: Node = self.bdd.false
         self._ranges: dict[tuple[Field, str, tuple[tuple[int, int], ...]], Node] = {}
@@ -78,6 +79,10 @@ class Space:
         if field in NAT_FIELDS:
             return tuple(f"{copy}_{_SHORT[field]}{i}" for i in range(width))
         return tuple(f"{_SHORT[field]}{i}" for i in range(width))
+
+    def level(self, field: Field) -> int:
+        """Return the level of a field's most significant ``c`` bit (0 is the top)."""
+        return self._levels[field]
 
     def zone_vars(self) -> list[str]:
         """Return the origin-zone variables."""
@@ -107,7 +112,9 @@ class Space:
         rule base share their work.
         """
         result = self.true
-        for start in range(0, len(names), 8):
+        # Lowest chunk first: a conjunction copies only its upper operand's path onto the lower
+        # one, so building bottom-up creates each node of the cube once.
+        for start in reversed(range(0, len(names), 8)):
             chunk = tuple(names[start : start + 8])
             shift = len(names) - start - len(chunk)
             part = (value >> shift) & ((1 << len(chunk)) - 1)
@@ -116,7 +123,7 @@ class Space:
             if cube is None:
                 cube = self._cube(chunk, part)
                 self._chunks[key] = cube
-            result = result & cube
+            result = cube & result
         return result
 
     def _cube(self, names: Sequence[str], value: int) -> Node:

@@ -13,8 +13,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 from isms.segments._bdd import BACKEND, Node
@@ -51,7 +54,7 @@ from isms.segments.summarize import summarize
 from isms.segments.topology import Topology, build_topology, ruleset_path
 from isms.segments.trace import RawViolation, Tracer
 
-__all__ = ["Context", "PolicyCheck", "prepare", "rule_ref", "verify"]
+__all__ = ["Context", "PolicyCheck", "paused_collector", "prepare", "rule_ref", "verify"]
 
 
 @dataclasses.dataclass
@@ -89,6 +92,23 @@ def _read_rulesets(model: NetworkModel) -> dict[str, Ruleset]:
     return out
 
 
+@contextlib.contextmanager
+def paused_collector() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector, and restore its previous state afterwards.
+
+    Compiling a large rule base allocates millions of small objects (rules, conditions, BDD
+    handles) that form no reference cycles; the collector's full passes over them took about a
+    fifth of the CPU time of a 100,000-rule proof. Reference counting still frees everything.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def prepare(
     model: str | Path | NetworkModel,
     *,
@@ -101,6 +121,17 @@ def prepare(
 
     ``rulesets`` (device name → parsed rule set) replaces reading the files named in the model.
     """
+    with paused_collector():
+        return _prepare(model, today, policy, assumptions, rulesets)
+
+
+def _prepare(
+    model: str | Path | NetworkModel,
+    today: datetime.date,
+    policy: Policy | None,
+    assumptions: Assumptions | None,
+    rulesets: dict[str, Ruleset] | None,
+) -> Context:
     loaded = model if isinstance(model, NetworkModel) else load_model(model)
     if policy is not None:
         loaded = dataclasses.replace(loaded, policy=policy)
@@ -235,6 +266,18 @@ def verify(
     ``rule_findings=False`` skips the shadowed/redundant/unmatchable analysis (an extra pass over
     every rule); the proof and the violating paths are the same either way.
     """
+    with paused_collector():
+        return _verify(model, today, policy, assumptions, max_paths, rule_findings)
+
+
+def _verify(
+    model: str | Path | NetworkModel,
+    today: datetime.date,
+    policy: Policy | None,
+    assumptions: Assumptions | None,
+    max_paths: int,
+    rule_findings: bool,
+) -> Report:
     context = prepare(model, today=today, policy=policy, assumptions=assumptions)
     model_ = context.model
     engine = context.engine

@@ -195,6 +195,9 @@ class _Parser:
         self.jumps: list[tuple[str, str, int, str]] = []
         self.ignored: dict[str, _Ignored] = {}
         self.tables_seen: set[str] = set()
+        # One object per distinct address, port or protocol condition: rule bases repeat them,
+        # and the compiler memoises conditions by identity.
+        self.interned: dict[tuple[object, ...], Condition] = {}
 
     # -- errors and notes -------------------------------------------------------------------
 
@@ -572,7 +575,12 @@ class _RuleReader:
         if token in ("-s", "--source", "--src", "-d", "--destination", "--dst"):
             field_ = Field.SRC if token in ("-s", "--source", "--src") else Field.DST
             value, old_neg = self.next_value(token)
-            self.conditions.append(self.addresses(field_, value, negated or old_neg))
+            key = ("address", field_ is Field.SRC, value, negated or old_neg)
+            condition = self.p.interned.get(key)
+            if condition is None:
+                condition = self.addresses(field_, value, negated or old_neg)
+                self.p.interned[key] = condition
+            self.conditions.append(condition)
         elif token in ("-p", "--protocol"):
             value, old_neg = self.next_value(token)
             self.set_protocol(value, negated or old_neg)
@@ -595,9 +603,12 @@ class _RuleReader:
             field_ = Field.SPORT if token in ("--sport", "--source-port") else Field.DPORT
             value, old_neg = self.next_value(token)
             self.need_ports(token)
-            self.conditions.append(
-                RangeMatch(field_, (self.port_range(value),), negated or old_neg)
-            )
+            key = ("port", field_ is Field.SPORT, value, negated or old_neg)
+            condition = self.p.interned.get(key)
+            if condition is None:
+                condition = RangeMatch(field_, (self.port_range(value),), negated or old_neg)
+                self.p.interned[key] = condition
+            self.conditions.append(condition)
         elif token in ("--sports", "--source-ports", "--dports", "--destination-ports", "--ports"):
             value, old_neg = self.next_value(token)
             self.need_ports(token)
@@ -807,9 +818,14 @@ class _RuleReader:
 
     def finish_protocol(self) -> None:
         if self.protocol is not None:
-            self.conditions.insert(
-                0, RangeMatch(Field.PROTO, ((self.protocol, self.protocol),), self.protocol_negated)
-            )
+            key = ("protocol", self.protocol, self.protocol_negated)
+            condition = self.p.interned.get(key)
+            if condition is None:
+                condition = RangeMatch(
+                    Field.PROTO, ((self.protocol, self.protocol),), self.protocol_negated
+                )
+                self.p.interned[key] = condition
+            self.conditions.insert(0, condition)
 
     def action(self) -> Outcome | None:
         target = self.target
