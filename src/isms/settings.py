@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "axes",
     "isms.core",
     "isms.policy",
+    "isms.quarantine",
     "isms.web",
 ]
 
@@ -170,6 +171,17 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "media"
 
+# The 無害化 gateway's quarantine (docs/gateway.md): where ``isms sanitize serve`` keeps the
+# originals, how long, which sanitizer policy file, and where releases go (``smtp:HOST:PORT``,
+# Postfix's re-injection port; or ``dir:PATH`` to write files instead, as in tests).
+QUARANTINE_DIR = Path(os.environ.get("ISMS_QUARANTINE_DIR", DATA_DIR / "quarantine"))
+QUARANTINE_RETENTION_DAYS = int(os.environ.get("ISMS_QUARANTINE_RETENTION_DAYS", "90"))
+SANITIZER_POLICY = os.environ.get("ISMS_SANITIZER_POLICY", "")
+QUARANTINE_RELEASE_TO = os.environ.get(
+    "ISMS_QUARANTINE_RELEASE_TO",
+    f"dir:{DATA_DIR / 'release-outbox'}" if TESTING else "smtp:127.0.0.1:10026",
+)
+
 HUEY_REDIS_URL = os.environ.get("ISMS_HUEY_REDIS_URL", "")
 if HUEY_REDIS_URL:
     HUEY = {
@@ -185,6 +197,9 @@ else:
         "filename": str(DATA_DIR / "huey.sqlite3"),
         "immediate": TESTING,
     }
+# Periodic tasks are written in local time (crontab(hour="1") means 01:00 JST); Huey's
+# default would read them as UTC.
+HUEY["utc"] = False
 if TESTING:
     HUEY["immediate"] = True
 

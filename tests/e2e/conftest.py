@@ -54,18 +54,28 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @pytest.fixture(scope="session")
-def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Migrate a fresh data folder, load the demo and serve it; yield its base URL."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
-    ensure_compiled()
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the test server (and of ``isms`` commands run against its data)."""
     data_dir = tmp_path_factory.mktemp("isms-e2e")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ISMS_TESTING")}
     env.update(
         ISMS_DATA_DIR=str(data_dir),
         ISMS_SECRET_KEY="e2e-only-not-secret",
         DJANGO_SETTINGS_MODULE="isms.settings",
+        # quarantine releases are written to files, never sent (tests/e2e/test_quarantine.py)
+        ISMS_QUARANTINE_RELEASE_TO=f"dir:{data_dir / 'release-outbox'}",
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server_url(server_env: dict[str, str]) -> Iterator[str]:
+    """Migrate a fresh data folder, load the demo and serve it; yield its base URL."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk")
+    ensure_compiled()
+    env = server_env
+    data_dir = Path(env["ISMS_DATA_DIR"])
     isms = _isms_command()
     for args in (["migrate", "--no-input"], ["demo", "--password", DEMO_PASSWORD]):
         done = subprocess.run([isms, *args], env=env, capture_output=True, text=True, check=False)

@@ -4,6 +4,14 @@
                   [--quarantine DIR] [--policy POLICY.toml]
     isms sanitize batch DIR --out OUTDIR [--report REPORT.json] [--recursive]
                   [--quarantine DIR] [--policy POLICY.toml]
+    isms sanitize serve [--listen 127.0.0.1:10025] [--next-hop 127.0.0.1:10026]
+                  [--quarantine DIR] [--policy POLICY.toml] [--threads N]
+
+    isms sanitize digest [--quarantine DIR] [--date YYYY-MM-DD] [--mail-to ADDR]
+                  [--next-hop 127.0.0.1:10026]
+
+``serve`` runs the SMTP gateway behind Postfix (``docs/gateway.md``) until SIGTERM; its
+quarantine defaults to ``$ISMS_DATA_DIR/quarantine``.
 
 Exit status: 0 every message sanitized; 2 at least one held (its notice is still written to
 the output); 1 usage error (bad arguments, unreadable input, invalid policy, unwritable
@@ -21,14 +29,25 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .digest import JST, build_digest, digest_message
 from .engine import sanitize_message
 from .errors import PolicyError, QuarantineError
+from .gateway import (
+    DEFAULT_LISTEN,
+    DEFAULT_NEXT_HOP,
+    AddressError,
+    GatewayOptions,
+    parse_address,
+    quarantine_default,
+    serve,
+)
 from .policy import Policy, load_policy
 from .quarantine import QuarantineStore
+from .relay import NextHop, NextHopRefused
 from .report import result_to_dict
 from .result import SanitizeResult, Verdict
 
@@ -69,6 +88,20 @@ def _parser() -> argparse.ArgumentParser:
     many.add_argument("--out", required=True, metavar="OUTDIR")
     many.add_argument("--report", metavar="REPORT.json", help="write one JSON report for all")
     many.add_argument("--recursive", action="store_true", help="include sub-folders")
+    gateway = commands.add_parser(
+        "serve", parents=[common], help="run the SMTP gateway (Postfix content_filter)"
+    )
+    gateway.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HOST:PORT")
+    gateway.add_argument("--next-hop", default=DEFAULT_NEXT_HOP, metavar="HOST:PORT")
+    gateway.add_argument("--threads", type=int, default=2, metavar="N", help="sanitizing threads")
+    gateway.add_argument(
+        "--drain-seconds", type=float, default=60.0, metavar="S", help="wait on SIGTERM"
+    )
+    digest = commands.add_parser("digest", help="the administrator's daily digest (Japanese)")
+    digest.add_argument("--quarantine", metavar="DIR", help="the gateway's quarantine folder")
+    digest.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default: yesterday, JST)")
+    digest.add_argument("--mail-to", metavar="ADDR", help="send it there instead of printing")
+    digest.add_argument("--next-hop", default=DEFAULT_NEXT_HOP, metavar="HOST:PORT")
     return parser
 
 
@@ -151,12 +184,81 @@ def _batch(args: argparse.Namespace, policy: Policy, store: QuarantineStore | No
     return EXIT_HELD if counts[str(Verdict.held)] else EXIT_OK
 
 
+def _serve(args: argparse.Namespace, policy: Policy) -> int:
+    try:
+        listen = parse_address(args.listen, option="--listen", loopback_only=True)
+        next_hop = parse_address(args.next_hop, option="--next-hop")
+    except AddressError as exc:
+        raise UsageError(str(exc)) from None
+    quarantine = _quarantine(args)
+    if args.threads < 1 or args.drain_seconds < 0:
+        raise UsageError("--threads must be at least 1 and --drain-seconds not negative")
+    try:
+        quarantine.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create the quarantine folder {quarantine}: {exc.strerror}"
+        ) from None
+    options = GatewayOptions(
+        listen=listen,
+        next_hop=next_hop,
+        quarantine=quarantine,
+        policy=policy,
+        threads=args.threads,
+        drain_seconds=args.drain_seconds,
+    )
+    try:
+        return serve(options)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
+
+
+def _quarantine(args: argparse.Namespace) -> Path:
+    quarantine = Path(args.quarantine) if args.quarantine else quarantine_default()
+    if quarantine is None:
+        raise UsageError(
+            f"{args.command} needs --quarantine DIR (or ISMS_DATA_DIR): originals are kept"
+        )
+    return quarantine
+
+
+def _digest(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    if args.date:
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            raise UsageError(f"--date {args.date!r}: expected YYYY-MM-DD") from None
+    else:
+        day = now.astimezone(JST).date() - timedelta(days=1)
+    digest = build_digest(QuarantineStore(_quarantine(args)), day)
+    if not args.mail_to:
+        sys.stdout.write(digest.text())
+        return EXIT_OK
+    try:
+        host, port = parse_address(args.next_hop, option="--next-hop")
+    except AddressError as exc:
+        raise UsageError(str(exc)) from None
+    message = digest_message(digest, to=args.mail_to, now=now)
+    try:
+        NextHop(host=host, port=port).send("", [args.mail_to], message)
+    except NextHopRefused as exc:
+        _say(f"error: the digest was not sent: {exc.detail}", error=True)
+        return EXIT_TEMPFAIL
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``isms sanitize`` with ``argv`` (the arguments after ``sanitize``); return the status."""
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        policy = load_policy(args.policy) if args.policy else Policy()
+        policy_file = getattr(args, "policy", None)
+        policy = load_policy(policy_file) if policy_file else Policy()
+        if args.command == "serve":
+            return _serve(args, policy)
+        if args.command == "digest":
+            return _digest(args)
         store = QuarantineStore(args.quarantine) if args.quarantine else None
         if args.command == "message":
             return _message(args, policy, store)

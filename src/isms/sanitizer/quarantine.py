@@ -18,7 +18,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,8 +82,20 @@ class QuarantineStore:
         for path in created:
             _fsync_dir(path.parent)
 
-    def store(self, raw: bytes, result: SanitizeResult, *, received_at: datetime) -> Path:
+    def store(
+        self,
+        raw: bytes,
+        result: SanitizeResult,
+        *,
+        received_at: datetime,
+        sender: str | None = None,
+        recipients: Sequence[str] = (),
+    ) -> Path:
         """Store the original and one metadata record durably; return the original's folder.
+
+        ``sender`` and ``recipients`` (the SMTP envelope, when known: the gateway gives them)
+        are recorded as ``"envelope"`` in the metadata, so the web app can tell the
+        municipality and the recipient.
 
         Raises ``QuarantineError`` if anything cannot be written: the caller must then not
         accept the message (temporary failure), since the original would be lost.
@@ -100,6 +112,8 @@ class QuarantineStore:
             "received_at": received.isoformat(),
             "retain_until": (received + self.retention).isoformat(),
         }
+        if sender is not None or recipients:
+            metadata["envelope"] = {"sender": sender or "", "recipients": list(recipients)}
         try:
             self._make_dirs(folder)
             original = folder / ORIGINAL_NAME
