@@ -15,6 +15,7 @@ from django.utils import timezone
 from isms.core.calendar import fiscal_year_of
 from isms.core.models import OrgUnit, Person, RoleAssignment, RoleDisplayName
 from isms.core.permissions import Action
+from isms.quarantine.models import Release
 from tests.support import access
 from tests.support.access import ADMIN, EVERYONE, LEAD, SERVICE, STAFF, WEB, AccessSpec
 from tests.support.routes import ROUTES
@@ -132,6 +133,26 @@ SPECS = [
         ok=302,
         target=lambda t: t.unit,
     ),
+    _page(
+        "core:org_unit_reorganise",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        url=lambda t: _url("core:org_unit_reorganise", pk=t.unit.pk),
+    ),
+    _page(
+        "core:org_unit_reorganise",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        url=lambda t: _url("core:org_unit_reorganise", pk=t.unit.pk),
+        method="POST",
+        data=lambda t: {
+            "kind": "reorganise",
+            "effective_date": timezone.localdate().isoformat(),
+            "name": "改組課",
+        },
+        ok=302,
+        target=lambda t: t.unit,
+    ),
     _page("core:person_list", Action.VIEW_PEOPLE, {STAFF, LEAD, ADMIN}, other=None),
     _page(
         "core:person_detail",
@@ -207,6 +228,17 @@ SPECS = [
         ok=302,
         target=lambda t: t.assignment,
     ),
+    _page("core:role_carry_over", Action.MANAGE_ROLES, {LEAD, ADMIN}, other=None),
+    _page(
+        "core:role_carry_over",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        method="POST",
+        data=lambda t: {"from_year": fiscal_year_of(timezone.localdate())},
+        ok=302,
+        other=None,
+        creates=RoleAssignment,
+    ),
     _page("core:role_display_name_list", Action.VIEW_ROLES, {STAFF, LEAD, ADMIN}, other=None),
     _page(
         "core:role_display_name_edit",
@@ -227,6 +259,42 @@ SPECS = [
         creates=RoleDisplayName,
     ),
     _page("core:journal_list", Action.VIEW_JOURNAL, {LEAD, ADMIN}, other=None),
+    _page("quarantine:message_list", Action.VIEW_QUARANTINE, {LEAD, ADMIN}, other=None),
+    _page(
+        "quarantine:message_detail",
+        Action.VIEW_QUARANTINE,
+        {LEAD, ADMIN},
+        url=lambda t: _url("quarantine:message_detail", pk=t.quarantined.pk),
+    ),
+    _page(
+        "quarantine:release_derivative",
+        Action.RELEASE_QUARANTINE,
+        {LEAD, ADMIN},
+        url=lambda t: _url("quarantine:release_derivative", pk=t.quarantined.pk),
+        method="POST",
+        data=lambda t: {"reason": "宛先から依頼"},
+        ok=302,
+        creates=Release,
+    ),
+    _page(
+        "quarantine:request_original",
+        Action.RELEASE_QUARANTINE,
+        {LEAD, ADMIN},
+        url=lambda t: _url("quarantine:request_original", pk=t.quarantined.pk),
+        method="POST",
+        data=lambda t: {"reason": "宛先から依頼"},
+        ok=302,
+        creates=Release,
+    ),
+    _page(
+        "quarantine:approve_original",
+        Action.RELEASE_QUARANTINE,
+        {LEAD, ADMIN},
+        url=lambda t: _url("quarantine:approve_original", pk=t.pending_release.pk),
+        method="POST",
+        ok=302,
+        target=lambda t: t.pending_release,
+    ),
 ]
 
 # Pages outside the matrix, and why.

@@ -55,6 +55,8 @@ EXPECTED: dict[Action, set[str]] = {
     Action.GRANT_SOD_WAIVER: {"ciso", "deputy"},
     Action.VIEW_POLICY: STAFF_OF_A | SERVICE,
     Action.VIEW_JOURNAL: {"ciso", "lead", "lead_auditor", "auditor", "admin", "service_granted"},
+    Action.VIEW_QUARANTINE: LEADS | {"admin", "service_granted"},
+    Action.RELEASE_QUARANTINE: LEADS | {"admin", "service_granted"},
 }
 
 PERSONAS = [

@@ -32,3 +32,10 @@ def test_tasks_run_immediately_in_tests(settings):
     from huey.contrib.djhuey import HUEY
 
     assert HUEY.immediate is True
+
+
+def test_periodic_tasks_are_scheduled_in_local_time():
+    """crontab(hour="1") means 01:00 in Japan, not 01:00 UTC (10:00 JST)."""
+    from huey.contrib.djhuey import HUEY
+
+    assert HUEY.utc is False

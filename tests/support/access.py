@@ -161,10 +161,16 @@ class Site(Tenant):
     service: User
     secret_person: Person
     assignment: RoleAssignment
+    quarantined: Any = None  # a held QuarantinedMessage (tests/quarantine/factories.py)
+    pending_release: Any = None  # a release of another original, asked by another lead
 
     @classmethod
     def build(cls, t: Tenant) -> Site:
+        from tests.quarantine.factories import pending_release, quarantine
+
         m = t.municipality
+        quarantined = quarantine(m, f"{m.pk}件名")
+        requester = make_user(m, f"requester-{m.code}", roles=(Role.LEAD_SECURITY_OFFICER,))
         return cls(
             **{f.name: getattr(t, f.name) for f in fields(Tenant)},
             service=make_user(None, f"service-{m.code}", service_admin_of=(m,)),
@@ -176,6 +182,8 @@ class Site(Tenant):
                 org_unit=t.unit,
                 fiscal_year=fiscal_year_of(timezone.localdate()),
             ),
+            quarantined=quarantined,
+            pending_release=pending_release(quarantine(m, f"{m.pk}開放依頼"), requester),
         )
 
 

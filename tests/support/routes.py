@@ -41,6 +41,7 @@ ROUTES: dict[str, Kwargs] = {
     "core:org_unit_create": _none,
     "core:org_unit_detail": lambda t: {"pk": t.unit.pk},
     "core:org_unit_edit": lambda t: {"pk": t.unit.pk},
+    "core:org_unit_reorganise": lambda t: {"pk": t.unit.pk},
     "core:person_list": _none,
     "core:person_create": _none,
     "core:person_detail": lambda t: {"pk": t.other_person.pk},
@@ -48,10 +49,16 @@ ROUTES: dict[str, Kwargs] = {
     "core:role_assignment_create": lambda t: {"person_pk": t.other_person.pk},
     "core:role_assignment_list": _none,
     "core:role_assignment_end": _role_assignment,
+    "core:role_carry_over": _none,
     "core:role_display_name_list": _none,
     "core:role_display_name_edit": lambda t: {"role": "division_security_manager"},
     "core:journal_list": _none,
     "policy:basic_policy": _none,
+    "quarantine:message_list": _none,
+    "quarantine:message_detail": lambda t: {"pk": t.quarantined.pk},
+    "quarantine:release_derivative": lambda t: {"pk": t.quarantined.pk},
+    "quarantine:request_original": lambda t: {"pk": t.quarantined.pk},
+    "quarantine:approve_original": lambda t: {"pk": t.pending_release.pk},
     "login": _none,
     "logout": _none,
     "password_change": _none,
@@ -115,7 +122,14 @@ POST_DATA: dict[str, Data] = {
         "fiscal_year": _this_fiscal_year(),
     },
     "core:role_assignment_end": lambda t: {"end_date": "2099-03-31"},
+    "core:org_unit_reorganise": lambda t: {
+        "kind": "merge",
+        "effective_date": "2025-04-01",
+        "into": t.bureau.pk,
+    },
+    "core:role_carry_over": lambda t: {"from_year": _this_fiscal_year()},
     "core:role_display_name_edit": lambda t: {"name_ja": "巡回管理者", "name_en": "Walker"},
+    "quarantine:request_original": lambda t: {"reason": "巡回"},
 }
 
 
@@ -186,6 +200,18 @@ API_ROUTES: dict[str, ApiRoute] = {
             "org_unit_id": t.unit.pk,
             "fiscal_year": _this_fiscal_year(),
         },
+    ),
+    "api:get_org_unit_history": ApiRoute("GET", lambda t: {"unit_id": t.unit.pk}),
+    "api:reorganise_org_unit": ApiRoute(
+        "POST",
+        lambda t: {"unit_id": t.unit.pk},
+        lambda t: {"kind": "merge", "effective_date": "2025-04-01", "into_id": t.bureau.pk},
+    ),
+    "api:list_role_holders": ApiRoute("GET"),
+    "api:list_role_warnings": ApiRoute("GET"),
+    "api:carry_over_role_assignments": ApiRoute(
+        "POST",
+        body=lambda t: {"from_year": _this_fiscal_year(), "municipality_id": t.municipality.pk},
     ),
     "api:end_role_assignment": ApiRoute(
         "POST", lambda t: _assignment_id(t), lambda t: {"end_date": "2099-03-31"}

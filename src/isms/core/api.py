@@ -31,15 +31,24 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
-from . import permissions, services
-from .calendar import fiscal_year_bounds
-from .models import Municipality, OrgUnit, Person, RoleAssignment, User
+from . import history, people, permissions, personnel, reorganisation, services
+from .calendar import fiscal_year_bounds, fiscal_year_of
+from .models import (
+    Municipality,
+    OrgChange,
+    OrgUnit,
+    OrgUnitSuccession,
+    Person,
+    RoleAssignment,
+    User,
+)
 from .permissions import Action
 from .roles import Role
 
@@ -288,6 +297,12 @@ class PersonPatch(In):
 class PersonFilter(Schema):
     municipality_id: int | None = None
     org_unit_id: int | None = None
+    q: str = Field(
+        "",
+        max_length=100,
+        description="Name, furigana or employee number; ignores full-/half-width, "
+        "hiragana/katakana and common 異体字",
+    )
 
 
 class RoleAssignmentOut(Schema):
@@ -422,7 +437,7 @@ def list_people(request: HttpRequest, filters: Query[PersonFilter]) -> Any:
     qs = _listing(request, Action.VIEW_PEOPLE, Person.objects.all(), filters.municipality_id)
     if filters.org_unit_id is not None:
         qs = qs.filter(org_unit_id=filters.org_unit_id)
-    return qs
+    return people.search(qs, filters.q)
 
 
 @router.get("/people/{person_id}", response=PersonOut)
@@ -483,6 +498,227 @@ def list_role_assignments(request: HttpRequest, filters: Query[RoleAssignmentFil
     if filters.org_unit_id is not None:
         qs = qs.filter(org_unit_id=filters.org_unit_id)
     return qs
+
+
+# --- 組織改正 history and the 4/1 carry-over -----------------------------------------------------
+
+
+class OrgUnitVersionOut(Schema):
+    valid_from: datetime.date | None = Field(description="Empty: since before the records")
+    valid_to: datetime.date | None = Field(description="Inclusive; empty: still current")
+    code: str
+    name: str
+    name_kana: str
+    parent_id: int | None
+    kind: OrgUnit.Kind
+    organ_kind: OrgUnit.OrganKind
+    in_scope: bool
+    change_id: int | None
+
+
+class OrgSuccessionOut(Schema):
+    change_id: int
+    kind: str
+    effective_date: datetime.date
+    predecessor_id: int
+    successor_id: int
+
+
+class OrgUnitHistoryOut(Schema):
+    unit_id: int
+    abolished_on: datetime.date | None
+    versions: list[OrgUnitVersionOut]
+    predecessors: list[OrgSuccessionOut]
+    successors: list[OrgSuccessionOut]
+
+
+class OrgChangeIn(In):
+    kind: OrgChange.Kind
+    effective_date: datetime.date = Field(description="First day of the new organisation")
+    reason: str = Field("", max_length=200)
+    name: str | None = Field(None, max_length=100, description="reorganise: the new name")
+    name_kana: str | None = Field(None, max_length=200)
+    code: str | None = Field(None, max_length=20)
+    parent_id: int | None = Field(None, description="reorganise: the new parent")
+    into_id: int | None = Field(None, description="merge: the unit that absorbs this one")
+    new_code: str | None = Field(None, max_length=20, description="split: the new unit's code")
+    new_name: str | None = Field(None, max_length=100)
+    new_name_kana: str | None = Field(None, max_length=200)
+
+
+class OrgChangeOut(Schema):
+    id: int
+    kind: OrgChange.Kind
+    effective_date: datetime.date
+    reason: str
+    unit_ids: list[int]
+    moved_people: int
+    ended_assignment_ids: list[int]
+
+
+class CarryOverIn(In):
+    from_year: int = Field(ge=MIN_FISCAL_YEAR, le=MAX_FISCAL_YEAR - 1)
+    municipality_id: int | None = None
+
+
+class SkippedOut(Schema):
+    assignment_id: int
+    reason: str
+
+
+class CarryOverOut(Schema):
+    created_ids: list[int]
+    skipped: list[SkippedOut]
+
+
+class RoleWarningOut(Schema):
+    kind: str
+    message: str
+    org_unit_id: int | None
+    person_id: int | None
+
+
+class HoldersFilter(Schema):
+    role: Role = Role.DIVISION_SECURITY_MANAGER
+    unit_name: str = Field(
+        "", max_length=100, description="The unit's name during that fiscal year (empty: none)"
+    )
+    fiscal_year: int | None = Field(
+        None, ge=MIN_FISCAL_YEAR, le=MAX_FISCAL_YEAR, description="Empty: the current one"
+    )
+    municipality_id: int | None = None
+
+
+class WarningsFilter(Schema):
+    fiscal_year: int | None = Field(
+        None, ge=MIN_FISCAL_YEAR, le=MAX_FISCAL_YEAR, description="Empty: the current one"
+    )
+    municipality_id: int | None = None
+
+
+def _municipalities(
+    request: HttpRequest, action: Action, municipality_id: int | None
+) -> list[Municipality]:
+    """The one municipality named, or every municipality where the user may do ``action``."""
+    if municipality_id is not None:
+        return [_target_municipality(request, action, municipality_id)]
+    permissions.require(request.user, action)
+    return list(permissions.scope(request.user, action, Municipality.objects.order_by("pk")))
+
+
+def _fiscal_year(value: int | None) -> int:
+    return value if value is not None else fiscal_year_of(timezone.localdate())
+
+
+def _succession(s: OrgUnitSuccession) -> dict[str, Any]:
+    return {
+        "change_id": s.change_id,
+        "kind": s.change.kind,
+        "effective_date": s.change.effective_date,
+        "predecessor_id": s.predecessor_id,
+        "successor_id": s.successor_id,
+    }
+
+
+@router.get("/org-units/{unit_id}/history", response=OrgUnitHistoryOut)
+def get_org_unit_history(request: HttpRequest, unit_id: int) -> Any:
+    unit = _scoped_get(request, Action.VIEW_ORGANISATION, OrgUnit, unit_id)
+    past = history.unit_history(unit)
+    return {
+        "unit_id": unit.pk,
+        "abolished_on": unit.abolished_on,
+        "versions": past.versions,
+        "predecessors": [_succession(s) for s in past.predecessors],
+        "successors": [_succession(s) for s in past.successors],
+    }
+
+
+@router.post("/org-units/{unit_id}/reorganise", response={201: OrgChangeOut})
+def reorganise_org_unit(request: HttpRequest, unit_id: int, payload: OrgChangeIn) -> Any:
+    unit = _scoped_get(request, Action.VIEW_ORGANISATION, OrgUnit, unit_id)
+    permissions.require(request.user, Action.MANAGE_ORGANISATION, unit)
+    data = payload.dict(exclude_unset=True)
+    kind = data.pop("kind")
+    for id_field, name in (("parent_id", "parent"), ("into_id", "into")):
+        if id_field in data:
+            data[name] = _ref(
+                request,
+                OrgUnit,
+                data.pop(id_field),
+                municipality=unit.municipality,
+                field=id_field,
+                action=Action.VIEW_ORGANISATION,
+            )
+    if kind == OrgChange.Kind.MERGE:
+        data.setdefault("into", None)
+    if kind == OrgChange.Kind.SPLIT:
+        data.setdefault("new_code", "")
+        data.setdefault("new_name", "")
+    names = API_FIELD_NAMES | {"into": "into_id"}
+    with api_field_names(names):
+        result = reorganisation.apply_change(request.user, unit, kind, **data)
+    return Status(
+        201,
+        {
+            "id": result.change.pk,
+            "kind": result.change.kind,
+            "effective_date": result.change.effective_date,
+            "reason": result.change.reason,
+            "unit_ids": [u.pk for u in result.units],
+            "moved_people": result.moved_people,
+            "ended_assignment_ids": [a.pk for a in result.ended_assignments],
+        },
+    )
+
+
+@router.get("/role-assignments/holders", response=list[RoleAssignmentOut])
+def list_role_holders(request: HttpRequest, filters: Query[HoldersFilter]) -> Any:
+    """Who held a role for the unit that had this name during that fiscal year."""
+    municipalities = _municipalities(request, Action.VIEW_ROLES, filters.municipality_id)
+    if not filters.unit_name.strip():
+        return []
+    return [
+        a
+        for m in municipalities
+        for a in history.holders_in(
+            m,
+            filters.role,
+            unit_name=filters.unit_name,
+            fiscal_year=_fiscal_year(filters.fiscal_year),
+        )
+    ]
+
+
+@router.get("/role-assignments/warnings", response=list[RoleWarningOut])
+def list_role_warnings(request: HttpRequest, filters: Query[WarningsFilter]) -> Any:
+    municipalities = _municipalities(request, Action.VIEW_ROLES, filters.municipality_id)
+    return [
+        {
+            "kind": w.kind.value,
+            "message": w.message,
+            "org_unit_id": w.unit.pk if w.unit else None,
+            "person_id": w.person.pk if w.person else None,
+        }
+        for m in municipalities
+        for w in personnel.role_warnings(m, _fiscal_year(filters.fiscal_year))
+    ]
+
+
+@router.post("/role-assignments/carry-over", response={201: CarryOverOut})
+def carry_over_role_assignments(request: HttpRequest, payload: CarryOverIn) -> Any:
+    municipality = _target_municipality(request, Action.MANAGE_ROLES, payload.municipality_id)
+    with api_field_names():
+        result = personnel.carry_over_roles(request.user, municipality, from_year=payload.from_year)
+    return Status(
+        201,
+        {
+            "created_ids": [a.pk for a in result.created],
+            "skipped": [{"assignment_id": a.pk, "reason": r} for a, r in result.skipped],
+        },
+    )
+
+
+# --- role assignments by id (after the fixed paths above, which they would shadow) ------
 
 
 @router.get("/role-assignments/{assignment_id}", response=RoleAssignmentOut)

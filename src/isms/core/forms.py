@@ -18,7 +18,9 @@ from .models import Municipality, OrgUnit, Person, RoleDisplayName
 from .roles import Role
 
 __all__ = [
+    "CarryOverForm",
     "OrgUnitForm",
+    "OrgUnitReorganiseForm",
     "PersonForm",
     "RoleAssignmentEndForm",
     "RoleAssignmentForm",
@@ -215,3 +217,91 @@ class RoleDisplayNameForm(ServiceErrorsMixin, forms.ModelForm):
 
     def service_data(self) -> dict[str, Any]:
         return {"name_ja": self.cleaned_data["name_ja"], "name_en": self.cleaned_data["name_en"]}
+
+
+class OrgUnitReorganiseForm(ServiceErrorsMixin, forms.Form):
+    """A 組織改正 of one unit: rename or move, merge into another, split a unit off, abolish."""
+
+    KINDS = [
+        ("reorganise", _("Rename or move")),
+        ("merge", _("Merge into another unit")),
+        ("split", _("Split a new unit off")),
+        ("abolish", _("Abolish")),
+    ]
+    # Which fields each kind needs (the others are ignored).
+    REQUIRED = {
+        "reorganise": (),
+        "merge": ("into",),
+        "split": ("new_code", "new_name"),
+        "abolish": (),
+    }
+    USED = {
+        "reorganise": ("name", "name_kana", "code", "parent"),
+        "merge": ("into",),
+        "split": ("new_code", "new_name", "new_name_kana"),
+        "abolish": (),
+    }
+
+    kind = forms.ChoiceField(label=capfirst(_("kind of change")), choices=KINDS)
+    effective_date = forms.DateField(
+        label=capfirst(_("effective date")),
+        widget=DateInput(),
+        help_text=_("The first day of the new organisation, usually 4/1."),
+    )
+    reason = forms.CharField(label=capfirst(_("reason")), max_length=200, required=False)
+    name = forms.CharField(
+        label=_("New name"), max_length=100, required=False, help_text=_("Rename or move only.")
+    )
+    name_kana = forms.CharField(label=_("New name (kana)"), max_length=200, required=False)
+    code = forms.CharField(label=_("New unit code"), max_length=20, required=False)
+    parent = ScopedChoiceField(
+        label=_("New parent unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        help_text=_("Leave empty to keep the present parent."),
+    )
+    into = ScopedChoiceField(label=_("Merge into"), queryset=OrgUnit.objects.none(), required=False)
+    new_code = forms.CharField(label=_("Code of the new unit"), max_length=20, required=False)
+    new_name = forms.CharField(label=_("Name of the new unit"), max_length=100, required=False)
+    new_name_kana = forms.CharField(
+        label=_("Name of the new unit (kana)"), max_length=200, required=False
+    )
+
+    def __init__(self, *args: Any, unit: OrgUnit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+        others = OrgUnit.objects.filter(
+            municipality_id=unit.municipality_id, abolished_on__isnull=True
+        ).exclude(pk=unit.pk)
+        self.fields["parent"].queryset = others
+        self.fields["into"].queryset = others
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind = data.get("kind")
+        for name in self.REQUIRED.get(kind or "", ()):
+            if not data.get(name):
+                self.add_error(name, _("This field is required for this kind of change."))
+        return data
+
+    def service_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        kind = data["kind"]
+        out: dict[str, Any] = {"effective_date": data["effective_date"], "reason": data["reason"]}
+        if kind == "reorganise":
+            # Only what was entered changes; an empty field keeps the present value.
+            for name in self.USED[kind]:
+                if data.get(name):
+                    out[name] = data[name]
+        else:
+            out |= {name: data[name] for name in self.USED[kind]}
+        return out
+
+
+class CarryOverForm(ServiceErrorsMixin, forms.Form):
+    """Confirm the 4/1 carry-over of one fiscal year's roles into the next."""
+
+    from_year = forms.IntegerField(widget=forms.HiddenInput, min_value=2000, max_value=2099)
+
+    def service_data(self) -> dict[str, Any]:
+        return {"from_year": self.cleaned_data["from_year"]}

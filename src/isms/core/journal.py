@@ -113,8 +113,11 @@ def _actor_label(actor: User | None, system: str | None) -> str:
 def _lock_head(chain: str) -> JournalHead:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("journal entries must be written inside the service's transaction")
-    JournalHead.objects.get_or_create(chain=chain)
-    return JournalHead.objects.select_for_update().get(chain=chain)
+    head = JournalHead.objects.select_for_update().filter(chain=chain).first()
+    if head is None:  # only the first entry of a chain; the service creating it makes the head
+        JournalHead.objects.get_or_create(chain=chain)
+        head = JournalHead.objects.select_for_update().get(chain=chain)
+    return head
 
 
 def record_many(

@@ -21,7 +21,9 @@ from .calendar import fiscal_year_bounds
 from .models import (
     ApiToken,
     Municipality,
+    OrgChange,
     OrgUnit,
+    OrgUnitVersion,
     Person,
     RoleAssignment,
     RoleDisplayName,
@@ -240,9 +242,11 @@ def create_org_unit(actor: User | None, municipality: Municipality, **data: Any)
     unit = OrgUnit(municipality=municipality)
     _apply(unit, data, ORG_UNIT_FIELDS)
     _same_municipality("parent", unit.parent, municipality.pk)
+    check_parent_usable(unit)
     with transaction.atomic():
         _check_org_unit_unique(unit)
         _save(unit, unique_message=_unique_org_unit_message())
+        sync_current_version(unit)
         journal.record(
             actor=actor,
             action="org_unit.create",
@@ -254,16 +258,31 @@ def create_org_unit(actor: User | None, municipality: Municipality, **data: Any)
 
 
 def update_org_unit(actor: User, unit: OrgUnit, **data: Any) -> OrgUnit:
-    """Change an org unit; moving it below its own descendants is refused."""
+    """Correct an org unit's current details; moving it below its own descendants is refused.
+
+    A correction rewrites the current version in place (a typo in the name was always a typo);
+    a change that takes effect on a date is a reorganisation (``core.reorganisation``).
+    """
     require(actor, Action.MANAGE_ORGANISATION, unit)
     with transaction.atomic():
         unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+        if unit.abolished_on is not None:
+            raise ValidationError(
+                _(
+                    "%(unit)s was abolished on %(date)s and can no longer be changed; "
+                    "its history stays as it was."
+                )
+                % {"unit": unit.name, "date": unit.abolished_on.isoformat()},
+                code="abolished",
+            )
         before = journal.snapshot(unit)
         _apply(unit, data, ORG_UNIT_FIELDS)
         _same_municipality("parent", unit.parent, unit.municipality_id)
+        check_parent_usable(unit)
         _check_no_cycle(unit)
         _check_org_unit_unique(unit)
         _save(unit, unique_message=_unique_org_unit_message())
+        sync_current_version(unit)
         journal.record(
             actor=actor,
             action="org_unit.update",
@@ -272,6 +291,32 @@ def update_org_unit(actor: User, unit: OrgUnit, **data: Any) -> OrgUnit:
             after=journal.snapshot(unit),
         )
     return unit
+
+
+def check_parent_usable(unit: OrgUnit) -> None:
+    """Refuse an abolished unit as the parent."""
+    if unit.parent is not None and unit.parent.abolished_on is not None:
+        raise ValidationError(
+            {
+                "parent": _("%(parent)s has been abolished. Choose a current unit.")
+                % {"parent": unit.parent.name}
+            },
+            code="abolished",
+        )
+
+
+VERSIONED_FIELDS = ("code", "name", "name_kana", "parent_id", "kind", "organ_kind", "in_scope")
+
+
+def sync_current_version(unit: OrgUnit, *, change: OrgChange | None = None) -> OrgUnitVersion:
+    """Make the unit's open version (creating it if missing) carry the unit's current details."""
+    version = OrgUnitVersion.objects.filter(org_unit=unit, valid_to__isnull=True).first()
+    if version is None:
+        version = OrgUnitVersion(municipality_id=unit.municipality_id, org_unit=unit, change=change)
+    for name in VERSIONED_FIELDS:
+        setattr(version, name, getattr(unit, name))
+    version.save()
+    return version
 
 
 # --- people ------------------------------------------------------------------------------
@@ -288,6 +333,19 @@ PERSON_FIELDS = {
     "employment_end",
     "is_active",
 }
+
+
+def _check_unit_current(person: Person) -> None:
+    """Refuse placing a person in an abolished unit."""
+    unit = person.org_unit
+    if unit is not None and unit.abolished_on is not None:
+        raise ValidationError(
+            {
+                "org_unit": _("%(unit)s has been abolished. Choose a current unit.")
+                % {"unit": unit.name}
+            },
+            code="abolished",
+        )
 
 
 def _unique_person_message() -> str:
@@ -315,6 +373,7 @@ def create_person(actor: User | None, municipality: Municipality, **data: Any) -
     person = Person(municipality=municipality)
     _apply(person, data, PERSON_FIELDS)
     _same_municipality("org_unit", person.org_unit, municipality.pk)
+    _check_unit_current(person)
     with transaction.atomic():
         _check_person_unique(person)
         _save(person, unique_message=_unique_person_message())
@@ -336,6 +395,8 @@ def update_person(actor: User, person: Person, **data: Any) -> Person:
         before = journal.snapshot(person)
         _apply(person, data, PERSON_FIELDS)
         _same_municipality("org_unit", person.org_unit, person.municipality_id)
+        if person.org_unit_id != before["org_unit"]:
+            _check_unit_current(person)
         _check_person_unique(person)
         _save(person, unique_message=_unique_person_message())
         journal.record(
@@ -443,6 +504,22 @@ def assign_role(
             {"org_unit": _("This role is held for the whole municipality: leave the unit empty.")}
         )
     start, end = _period(fiscal_year, start_date, end_date)
+    abolished_on = (
+        OrgUnit.objects.filter(pk=org_unit.pk).values_list("abolished_on", flat=True).first()
+        if org_unit is not None
+        else None
+    )
+    if abolished_on is not None and (end is None or end >= abolished_on):
+        raise ValidationError(
+            {
+                "org_unit": _(
+                    "%(unit)s was abolished on %(date)s: assign the role for its successor, "
+                    "or end the period before that day."
+                )
+                % {"unit": org_unit, "date": abolished_on.isoformat()}
+            },
+            code="abolished",
+        )
     actor_person = Person.objects.filter(user=actor).first() if actor is not None else None
     try:
         check_separation(

@@ -18,10 +18,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import permissions, services
+from . import history, journal, people, permissions, personnel, reorganisation, services
 from .calendar import fiscal_year_bounds, fiscal_year_of, wareki_fiscal_year
 from .forms import (
+    CarryOverForm,
     OrgUnitForm,
+    OrgUnitReorganiseForm,
     PersonForm,
     RoleAssignmentEndForm,
     RoleAssignmentForm,
@@ -68,9 +70,11 @@ def _page(request: HttpRequest, qs):  # type: ignore[no-untyped-def]
 @login_required
 def org_unit_list(request: HttpRequest) -> HttpResponse:
     units = list(_scoped(request, Action.VIEW_ORGANISATION, OrgUnit.objects.all()))
+    abolished = [u for u in units if u.abolished_on is not None]
     children: dict[int | None, list[OrgUnit]] = {}
     for u in units:
-        children.setdefault(u.parent_id, []).append(u)
+        if u.abolished_on is None:
+            children.setdefault(u.parent_id, []).append(u)
     tree: list[tuple[int, OrgUnit]] = []
 
     def walk(parent: int | None, depth: int) -> None:
@@ -82,7 +86,11 @@ def org_unit_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/org_unit_list.html",
-        {"tree": tree, "can_manage": _can(request, Action.MANAGE_ORGANISATION)},
+        {
+            "tree": tree,
+            "abolished": abolished,
+            "can_manage": _can(request, Action.MANAGE_ORGANISATION),
+        },
     )
 
 
@@ -98,14 +106,20 @@ def org_unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("person")
     )
     can_see_people = permissions.can(request.user, Action.VIEW_PEOPLE, unit)
+    past = history.unit_history(unit)
+    then = [v for v in past.versions if v.valid_to is None or v.valid_to >= lo]
     return render(
         request,
         "core/org_unit_detail.html",
         {
             "unit": unit,
-            "children": unit.children.all(),
+            "children": unit.children.filter(abolished_on__isnull=True),
             "assignments": assignments if can_see_people else None,
-            "can_manage": permissions.can(request.user, Action.MANAGE_ORGANISATION, unit),
+            "history": past,
+            # The name the unit had at the start of the selected fiscal year, if different.
+            "name_then": then[-1].name if then and then[-1].name != unit.name else "",
+            "can_manage": unit.abolished_on is None
+            and permissions.can(request.user, Action.MANAGE_ORGANISATION, unit),
         },
     )
 
@@ -114,14 +128,7 @@ def org_unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def person_list(request: HttpRequest) -> HttpResponse:
     qs = _scoped(request, Action.VIEW_PEOPLE, Person.objects.select_related("org_unit"))
     q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(
-            Q(family_name__icontains=q)
-            | Q(given_name__icontains=q)
-            | Q(family_name_kana__icontains=q)
-            | Q(given_name_kana__icontains=q)
-            | Q(employee_number__iexact=q)
-        )
+    qs = people.search(qs, q)
     return render(
         request,
         "core/person_list.html",
@@ -150,7 +157,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def role_assignment_list(request: HttpRequest) -> HttpResponse:
-    lo, hi = fiscal_year_bounds(request.fiscal_year)  # type: ignore[attr-defined]
+    year = request.fiscal_year  # type: ignore[attr-defined]
+    lo, hi = fiscal_year_bounds(year)
     qs = (
         _scoped(request, Action.VIEW_ROLES, RoleAssignment.objects.all())
         .filter(start_date__lte=hi)
@@ -158,16 +166,85 @@ def role_assignment_list(request: HttpRequest) -> HttpResponse:
         .select_related("person", "org_unit")
         .order_by("role", "org_unit__sort_order", "start_date")
     )
+    unit_name = request.GET.get("unit", "").strip()[:100]
+    if unit_name:
+        # By the name the unit had during that year: a renamed or merged 課 is still found.
+        qs = qs.filter(
+            org_unit__in=history.units_named(request.municipality, unit_name, fiscal_year=year)  # type: ignore[attr-defined]
+        )
+    page = _page(request, qs)
+    # The unit's name when the assignment began (or on 4/1): one query per distinct day.
+    by_day: dict[Any, set[int]] = {}
+    for a in page:
+        if a.org_unit_id is not None:
+            by_day.setdefault(max(a.start_date, lo), set()).add(a.org_unit_id)
+    names_then = {
+        (day, uid): name
+        for day, ids in by_day.items()
+        for uid, name in history.names_on(ids, day).items()
+    }
+    rows = [(a, names_then.get((max(a.start_date, lo), a.org_unit_id), "")) for a in page]
     return render(
         request,
         "core/role_assignment_list.html",
-        {"page": _page(request, qs), "can_manage": _can(request, Action.MANAGE_ROLES)},
+        {
+            "page": page,
+            "rows": rows,
+            "unit_name": unit_name,
+            "warnings": personnel.role_warnings(request.municipality, year),  # type: ignore[attr-defined]
+            "can_manage": _can(request, Action.MANAGE_ROLES),
+        },
+    )
+
+
+@login_required
+def role_carry_over(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality_for(request, Action.MANAGE_ROLES)
+    year = request.fiscal_year  # type: ignore[attr-defined]
+    form = CarryOverForm(request.POST or None, initial={"from_year": year})
+    if request.method == "POST" and form.is_valid():
+        result = _save_with(
+            form,
+            lambda: personnel.carry_over_roles(request.user, municipality, **form.service_data()),
+        )
+        if result is not None:
+            messages.success(
+                request,
+                _("Carried %(count)s role assignments into %(year)s.")
+                % {
+                    "count": len(result.created),
+                    "year": wareki_fiscal_year(form.cleaned_data["from_year"] + 1),
+                },
+            )
+            for assignment, reason in result.skipped:
+                messages.warning(
+                    request,
+                    _("Not carried over: %(assignment)s. %(reason)s")
+                    % {"assignment": assignment, "reason": reason},
+                )
+            return redirect("core:role_assignment_list")
+    return render(
+        request,
+        "core/role_carry_over.html",
+        {
+            "form": form,
+            "from_label": wareki_fiscal_year(year),
+            "to_label": wareki_fiscal_year(year + 1),
+            "warnings": personnel.role_warnings(municipality, year + 1),
+        },
     )
 
 
 @login_required
 def journal_list(request: HttpRequest) -> HttpResponse:
-    qs = _scoped(request, Action.VIEW_JOURNAL, JournalEntry.objects.all()).order_by("-seq")
+    municipality = _municipality_for(request, Action.VIEW_JOURNAL)
+    # Filtering on the chain walks the (chain, seq) index backwards instead of sorting the
+    # municipality's whole journal.
+    qs = (
+        permissions.scope(request.user, Action.VIEW_JOURNAL, JournalEntry.objects.all())
+        .filter(chain=journal.chain_for(municipality.pk))
+        .order_by("-seq")
+    )
     return render(request, "core/journal_list.html", {"page": _page(request, qs)})
 
 
@@ -218,6 +295,35 @@ def org_unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Saved the org unit %(name)s.") % {"name": saved.name})
             return redirect("core:org_unit_detail", pk=saved.pk)
     return _form_page(request, "core/org_unit_form.html", form, unit=original)
+
+
+@login_required
+def org_unit_reorganise(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(
+        _scoped(request, Action.MANAGE_ORGANISATION, OrgUnit.objects.all()), pk=pk
+    )
+    permissions.require(request.user, Action.MANAGE_ORGANISATION, unit)
+    form = OrgUnitReorganiseForm(
+        request.POST or None, unit=unit, initial={"effective_date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        result = _save_with(
+            form,
+            lambda: reorganisation.apply_change(
+                request.user, unit, form.cleaned_data["kind"], **form.service_data()
+            ),
+        )
+        if result is not None:
+            messages.success(
+                request,
+                _("Recorded the reorganisation (%(kind)s) from %(date)s.")
+                % {
+                    "kind": result.change.get_kind_display(),
+                    "date": result.change.effective_date.isoformat(),
+                },
+            )
+            return redirect("core:org_unit_detail", pk=unit.pk)
+    return _form_page(request, "core/org_unit_reorganise.html", form, unit=unit)
 
 
 @login_required

@@ -22,7 +22,7 @@ class BasicPolicy(models.Model):
     loaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["municipality", "-loaded_at"]
+        ordering = ["municipality_id", "-loaded_at"]
         verbose_name = _("basic policy")
         verbose_name_plural = _("basic policies")
         constraints = [
@@ -51,7 +51,7 @@ class PolicySection(models.Model):
     position = models.PositiveSmallIntegerField()
 
     class Meta:
-        ordering = ["policy", "position"]
+        ordering = ["policy_id", "position"]
         verbose_name = _("policy section")
         constraints = [
             models.UniqueConstraint(fields=["policy", "number"], name="policysection_unique")

@@ -2,6 +2,7 @@
 
 from .journal import JournalEntry, JournalHead
 from .org import OrgUnit, Person, RoleAssignment, RoleDisplayName, SoDWaiver
+from .org_history import OrgChange, OrgUnitSuccession, OrgUnitVersion
 from .tenancy import ApiToken, Municipality, Prefecture, ServiceAccessGrant, User
 
 __all__ = [
@@ -9,7 +10,10 @@ __all__ = [
     "JournalEntry",
     "JournalHead",
     "Municipality",
+    "OrgChange",
     "OrgUnit",
+    "OrgUnitSuccession",
+    "OrgUnitVersion",
     "Person",
     "Prefecture",
     "RoleAssignment",

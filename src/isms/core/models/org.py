@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ..kana import fold, sort_key
 from ..roles import Role
 from .tenancy import Municipality, User
 
 __all__ = ["OrgUnit", "Person", "RoleAssignment", "RoleDisplayName", "SoDWaiver"]
+
+
+def search_key_of(
+    family: str, given: str, family_kana: str, given_kana: str, employee_number: str
+) -> str:
+    """Return the folded text a people search matches against (name, furigana, number)."""
+    parts = (family + given, family_kana + given_kana, employee_number)
+    return "|".join(fold(p) for p in parts)[:400]
 
 
 class OrgUnit(models.Model):
@@ -57,9 +67,15 @@ class OrgUnit(models.Model):
         help_text=_("Off for units whose assets the basic policy excludes (seed 2.4(2))."),
     )
     sort_order = models.PositiveIntegerField(_("display order"), default=0)
+    abolished_on = models.DateField(
+        _("abolished on"),
+        null=True,
+        blank=True,
+        help_text=_("Set by a merge or abolition: the first day the unit no longer exists."),
+    )
 
     class Meta:
-        ordering = ["municipality", "sort_order", "code"]
+        ordering = ["municipality_id", "sort_order", "code"]
         verbose_name = _("org unit")
         verbose_name_plural = _("org units")
         constraints = [
@@ -116,9 +132,12 @@ class Person(models.Model):
         help_text=_("For fiscal-year appointed and contractor staff; the login expires after it."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Derived on every save (kana.fold): never edited, never shown.
+    search_key = models.CharField(max_length=400, blank=True, default="", editable=False)
+    sort_key = models.CharField(max_length=210, blank=True, default="", editable=False)
 
     class Meta:
-        ordering = ["municipality", "family_name_kana", "given_name_kana", "employee_number"]
+        ordering = ["municipality_id", "sort_key", "employee_number"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
         constraints = [
@@ -126,10 +145,34 @@ class Person(models.Model):
                 fields=["municipality", "employee_number"], name="person_employee_number_unique"
             )
         ]
-        indexes = [models.Index(fields=["municipality", "family_name_kana", "given_name_kana"])]
+        indexes = [
+            models.Index(fields=["municipality", "family_name_kana", "given_name_kana"]),
+            models.Index(
+                fields=["municipality", "sort_key", "employee_number"], name="person_sort_key_idx"
+            ),
+            models.Index(fields=["municipality", "search_key"], name="person_search_key_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family_name} {self.given_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_key", "sort_key"}
+        super().save(*args, **kwargs)
+
+    def refresh_keys(self) -> None:
+        """Recompute ``search_key`` and ``sort_key`` from the names (see ``core.kana``)."""
+        self.search_key = search_key_of(
+            self.family_name,
+            self.given_name,
+            self.family_name_kana,
+            self.given_name_kana,
+            self.employee_number,
+        )
+        self.sort_key = sort_key(self.family_name_kana, self.given_name_kana)[:210]
 
     @property
     def full_name(self) -> str:
@@ -165,7 +208,7 @@ class RoleAssignment(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
-        ordering = ["municipality", "role", "start_date"]
+        ordering = ["municipality_id", "role", "start_date"]
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
         indexes = [
@@ -197,7 +240,7 @@ class RoleDisplayName(models.Model):
     name_en = models.CharField(_("name in English"), max_length=100, blank=True)
 
     class Meta:
-        ordering = ["municipality", "role"]
+        ordering = ["municipality_id", "role"]
         verbose_name = _("role display name")
         constraints = [
             models.UniqueConstraint(fields=["municipality", "role"], name="roledisplayname_unique")
