@@ -79,3 +79,75 @@ def test_createadmin_refuses_a_weak_password_and_saves_nothing(monkeypatch):
     with pytest.raises(CommandError, match="短すぎます"):
         call_command("createadmin", "root", superuser=True)
     assert not User.objects.filter(username="root").exists()
+
+
+@pytest.mark.django_db
+def test_grant_service_access_as_the_ciso_is_journaled_and_takes_effect():
+    """The CISO grants service-administrator access from the command line, with a reason."""
+    from isms.core import permissions
+    from isms.core.permissions import Action
+    from tests.support.factories import make_user
+
+    call_command("demo", password="x-password")
+    m = Municipality.objects.get(code="192040")
+    operator = make_user(None, "pref-operator", service_admin_of=(m,))
+    assert not permissions.can(operator, Action.VIEW_PEOPLE, municipality=m)
+    call_command("grant", "service-access", "--as", "ciso", "--reason", "県の共同運用")
+    assert permissions.can(operator, Action.VIEW_PEOPLE, municipality=m)
+    entry = JournalEntry.objects.filter(action="service_access.set").get()
+    assert (entry.actor.username, entry.after["reason"]) == ("ciso", "県の共同運用")
+    call_command("grant", "service-access", "--as", "ciso", "--revoke")
+    assert not permissions.can(operator, Action.VIEW_PEOPLE, municipality=m)
+
+
+@pytest.mark.django_db
+def test_grant_refuses_a_user_without_the_right_and_saves_nothing():
+    call_command("demo", password="x-password")
+    with pytest.raises(CommandError, match="staff may not do this"):
+        call_command("grant", "service-access", "--as", "staff", "--reason", "x")
+    with pytest.raises(CommandError, match="staff may not do this"):
+        call_command(
+            "grant",
+            "sod-waiver",
+            "--as",
+            "staff",
+            "--person",
+            "D0005",
+            "--kind",
+            "applicant_approver",
+            "--subject",
+            "role:1:auditor",
+            "--reason",
+            "x",
+        )
+    assert not JournalEntry.objects.filter(action__in=["service_access.set", "sod_waiver.grant"])
+
+
+@pytest.mark.django_db
+def test_sod_waiver_lets_the_waived_self_assignment_through():
+    """Nobody grants themself a role, unless the CISO recorded a waiver for that subject."""
+    from django.core.exceptions import ValidationError
+
+    from isms.core import services
+
+    call_command("demo", password="x-password")
+    lead = User.objects.get(username="lead")
+    person = lead.person
+    with pytest.raises(ValidationError):
+        services.assign_role(lead, person, Role.AUDITOR, fiscal_year=2040)
+    call_command(
+        "grant",
+        "sod-waiver",
+        "--as",
+        "ciso",
+        "--person",
+        person.employee_number,
+        "--kind",
+        "applicant_approver",
+        "--subject",
+        f"role:{person.pk}:auditor",
+        "--reason",
+        "監査人が他にいない",
+    )
+    assignment = services.assign_role(lead, person, Role.AUDITOR, fiscal_year=2040)
+    assert assignment.person == person
