@@ -18,7 +18,7 @@ from isms.core.permissions import Action
 from isms.quarantine.models import Release
 from tests.support import access
 from tests.support.access import ADMIN, EVERYONE, LEAD, SERVICE, STAFF, WEB, AccessSpec
-from tests.support.routes import ROUTES
+from tests.support.routes import ROUTES, org_unit_file, person_file
 
 
 def _url(name: str, **kwargs: object) -> str:
@@ -153,7 +153,35 @@ SPECS = [
         ok=302,
         target=lambda t: t.unit,
     ),
+    _page("core:org_unit_export", Action.VIEW_ORGANISATION, EVERYONE, other=None),
+    _page("core:org_unit_template", Action.MANAGE_ORGANISATION, {LEAD, ADMIN, SERVICE}, other=None),
+    _page("core:org_unit_import", Action.MANAGE_ORGANISATION, {LEAD, ADMIN, SERVICE}, other=None),
+    _page(
+        "core:org_unit_import",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        method="POST",
+        data=lambda t: {"file": org_unit_file(t)},
+        ok=302,
+        # Another municipality's user names 都留市's bureau as parent: the errors come back.
+        other=200,
+        creates=OrgUnit,
+    ),
     _page("core:person_list", Action.VIEW_PEOPLE, {STAFF, LEAD, ADMIN}, other=None),
+    _page("core:person_export", Action.VIEW_PEOPLE, {STAFF, LEAD, ADMIN}, other=None),
+    _page("core:person_template", Action.MANAGE_PEOPLE, {LEAD, ADMIN}, other=None),
+    _page("core:person_import", Action.MANAGE_PEOPLE, {LEAD, ADMIN}, other=None),
+    _page(
+        "core:person_import",
+        Action.MANAGE_PEOPLE,
+        {LEAD, ADMIN},
+        method="POST",
+        data=lambda t: {"file": person_file(t)},
+        ok=302,
+        # Another municipality's user names 都留市's unit: the errors come back.
+        other=200,
+        creates=Person,
+    ),
     _page(
         "core:person_detail",
         Action.VIEW_PEOPLE,

@@ -1126,3 +1126,10 @@ def test_api_docs_page_loads_nothing_from_outside(client, db):
     html = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert re.findall(r"""(?:src|href)=["'](?:https?:)?//""", html) == []
+
+
+def test_api_token_prefixes_never_start_like_an_option():
+    """Prefixes are typed on command lines (isms token revoke USER PREFIX)."""
+    from isms.core.models import ApiToken
+
+    assert all(ApiToken.generate()[5].isalnum() for _ in range(500))

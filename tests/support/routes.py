@@ -39,11 +39,17 @@ ROUTES: dict[str, Kwargs] = {
     "web:set_municipality": _none,
     "core:org_unit_list": _none,
     "core:org_unit_create": _none,
+    "core:org_unit_import": _none,
+    "core:org_unit_export": _none,
+    "core:org_unit_template": _none,
     "core:org_unit_detail": lambda t: {"pk": t.unit.pk},
     "core:org_unit_edit": lambda t: {"pk": t.unit.pk},
     "core:org_unit_reorganise": lambda t: {"pk": t.unit.pk},
     "core:person_list": _none,
     "core:person_create": _none,
+    "core:person_import": _none,
+    "core:person_export": _none,
+    "core:person_template": _none,
     "core:person_detail": lambda t: {"pk": t.other_person.pk},
     "core:person_edit": lambda t: {"pk": t.other_person.pk},
     "core:role_assignment_create": lambda t: {"person_pk": t.other_person.pk},
@@ -69,6 +75,27 @@ ROUTES: dict[str, Kwargs] = {
 
 
 Data = Callable[[Tenant], dict[str, Any]]
+
+
+def org_unit_file(t: Tenant, code: str = "IMP1") -> Any:
+    """A one-row org unit import placing a new 課 under ``t``'s bureau."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = (
+        f"組織コード,上位組織コード,名称,種別,機関\r\n{code},{t.bureau.code},取込課,課,市長部局\r\n"
+    )
+    return SimpleUploadedFile("units.csv", text.encode("utf-8-sig"), content_type="text/csv")
+
+
+def person_file(t: Tenant, number: str = "IMP0001") -> Any:
+    """A one-row people import placing a new person in ``t``'s unit."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = (
+        "職員番号,姓,名,姓（フリガナ）,名（フリガナ）,職員区分,所属コード\r\n"
+        f"{number},取込,一,トリコミ,ハジメ,職員,{t.unit.code}\r\n"
+    )
+    return SimpleUploadedFile("people.csv", text.encode("cp932"), content_type="text/csv")
 
 
 def _this_fiscal_year() -> int:
@@ -128,6 +155,8 @@ POST_DATA: dict[str, Data] = {
         "into": t.bureau.pk,
     },
     "core:role_carry_over": lambda t: {"from_year": _this_fiscal_year()},
+    "core:org_unit_import": lambda t: {"file": org_unit_file(t)},
+    "core:person_import": lambda t: {"file": person_file(t)},
     "core:role_display_name_edit": lambda t: {"name_ja": "巡回管理者", "name_en": "Walker"},
     "quarantine:request_original": lambda t: {"reason": "巡回"},
 }

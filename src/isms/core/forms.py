@@ -19,6 +19,7 @@ from .roles import Role
 
 __all__ = [
     "CarryOverForm",
+    "ImportForm",
     "OrgUnitForm",
     "OrgUnitReorganiseForm",
     "PersonForm",
@@ -305,3 +306,15 @@ class CarryOverForm(ServiceErrorsMixin, forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         return {"from_year": self.cleaned_data["from_year"]}
+
+
+class ImportForm(forms.Form):
+    """Upload a CSV or Excel file to import."""
+
+    file = forms.FileField(
+        label=capfirst(_("file")),
+        help_text=_(
+            "CSV (UTF-8 or Shift_JIS) or Excel (.xlsx), at most 5 MB and 50,000 rows, with the "
+            "headers of the template in the first row."
+        ),
+    )

@@ -1,16 +1,22 @@
 from django.urls import path
 
-from . import views
+from . import io_views, views
 
 app_name = "core"
 
 urlpatterns = [
     path("org-units/", views.org_unit_list, name="org_unit_list"),
+    path("org-units/import/", io_views.org_unit_import, name="org_unit_import"),
+    path("org-units/export/", io_views.org_unit_export, name="org_unit_export"),
+    path("org-units/template/", io_views.org_unit_template, name="org_unit_template"),
     path("org-units/new/", views.org_unit_create, name="org_unit_create"),
     path("org-units/<int:pk>/", views.org_unit_detail, name="org_unit_detail"),
     path("org-units/<int:pk>/edit/", views.org_unit_edit, name="org_unit_edit"),
     path("org-units/<int:pk>/reorganise/", views.org_unit_reorganise, name="org_unit_reorganise"),
     path("people/", views.person_list, name="person_list"),
+    path("people/import/", io_views.person_import, name="person_import"),
+    path("people/export/", io_views.person_export, name="person_export"),
+    path("people/template/", io_views.person_template, name="person_template"),
     path("people/new/", views.person_create, name="person_create"),
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
     path("people/<int:pk>/edit/", views.person_edit, name="person_edit"),

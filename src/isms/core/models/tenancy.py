@@ -127,7 +127,12 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         """Return a new random raw token (shown to its owner once)."""
-        return "isms_" + secrets.token_urlsafe(32)
+        while True:
+            raw = "isms_" + secrets.token_urlsafe(32)
+            # The prefix (raw[5:13]) is typed on command lines: one starting with "-" would be
+            # read as an option by `isms token revoke`.
+            if raw[5].isalnum():
+                return raw
 
     def is_usable(self, now: timezone.datetime | None = None) -> bool:
         now = now or timezone.now()
