@@ -382,3 +382,22 @@ def test_csv_export_neutralises_formulas_and_import_restores_the_value(tsuru):
     assert ",'=HYPERLINK(1)," in data.decode("utf-8-sig")
     assert (result.created, result.updated) == (0, 0)
     assert Person.objects.get(pk=person.pk).family_name == "=HYPERLINK(1)"
+
+
+def test_a_tiny_workbook_that_names_a_far_cell_is_refused_before_cells_are_built(tsuru):
+    """Two cells, A1 and CV100000, would make openpyxl build ten million empty cells."""
+    book = openpyxl.Workbook()
+    book.active["A1"] = "組織コード"
+    book.active["CV100000"] = "x"
+    out = stdio.BytesIO()
+    book.save(out)
+    issues = _issues(io.import_org_units, tsuru.admin, tsuru.municipality, out.getvalue(), "x.xlsx")
+    assert issues == [
+        (
+            None,
+            "",
+            "ワークブックが大きすぎます。読み込めるのは最大 50,000 行・50 列です。",
+            "使っていない行と列（書式だけが設定された空の行・列も）を削除するか、"
+            "CSV で保存してください。",
+        )
+    ]

@@ -500,3 +500,24 @@ def test_demo_and_cli_writes_are_journaled_as_system(tsuru):
     person = make_person(tsuru.municipality)
     entry = JournalEntry.objects.get(action="person.create", object_id=str(person.pk))
     assert (entry.actor, entry.actor_label) == (None, "system:demo")
+
+
+def test_a_municipality_manager_cannot_touch_an_account_of_no_municipality(tsuru):
+    """A lead of 都留市 may reset 都留市's logins, never a service administrator's or a
+    superuser's (their municipality is empty, which must not read as the lead's own)."""
+    from django.core.exceptions import PermissionDenied
+
+    from isms.core import services
+    from isms.core.models import JournalEntry
+    from tests.support.factories import make_user
+
+    operator = make_user(None, "pref-operator", service_admin_of=(tsuru.municipality,))
+    before = JournalEntry.objects.count()
+    with pytest.raises(PermissionDenied):
+        services.set_password(tsuru.lead, operator, "another-long-passphrase")
+    with pytest.raises(PermissionDenied):
+        services.create_user(tsuru.lead, username="x", password=None, municipality=None)
+    operator.refresh_from_db()
+    assert operator.check_password("correct-horse-battery-staple")
+    assert JournalEntry.objects.count() == before
+    services.set_password(tsuru.lead, tsuru.staff, "another-long-passphrase")

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -247,6 +247,20 @@ def test_staff_cannot_approve_and_nothing_changes(tsuru, folders):
     assert (release.state, release.approved_by) == ("pending", None)
     assert JournalEntry.objects.count() == before
     assert outbox(folders) == []
+
+
+def test_a_second_approval_of_the_same_release_delivers_nothing(tsuru, folders):
+    """Two approvals read the release while pending (two approvers, or a double click): the
+    one that commits second sees the row under its lock and is refused; one delivery only."""
+    message = quarantine(tsuru.municipality, "二重承認")
+    release = pending_release(message, tsuru.lead)
+    stale = Release.objects.get(pk=release.pk)  # loaded by the second request, still pending
+    services.approve_original(tsuru.admin, release)
+    before = JournalEntry.objects.count()
+    with pytest.raises(ValidationError, match="この開放は承認待ちではありません。"):
+        services.approve_original(tsuru.admin, stale)
+    assert len(outbox(folders)) == 1
+    assert JournalEntry.objects.count() == before
 
 
 # --- retention ------------------------------------------------------------------------------

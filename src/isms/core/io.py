@@ -55,6 +55,10 @@ __all__ = [
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
+# Excel files are zip archives: bound what they unpack to, and the sheet's extent, before
+# openpyxl builds cells (a 5 KB workbook naming cell XFD1048576 would otherwise fill memory).
+MAX_XLSX_UNPACKED = 64 * 1024 * 1024
+MAX_COLUMNS = 50
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
@@ -232,7 +236,15 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
         InvalidFileException,
     )
 
+    too_big = _file_issue(
+        _("The workbook is too large: at most %(rows)s rows and %(cols)s columns are read.")
+        % {"rows": f"{MAX_ROWS:,}", "cols": MAX_COLUMNS},
+        _("Delete unused rows and columns (also empty formatted ones), or save it as CSV."),
+    )
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
+                raise too_big
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
@@ -242,6 +254,8 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
             _("Save it again as an Excel workbook (.xlsx) or as CSV."),
         ) from exc
     sheet = book.worksheets[0]
+    if sheet.max_row > MAX_ROWS + 1 or sheet.max_column > MAX_COLUMNS:
+        raise too_big
     header = [_cell_text(c.value) for c in next(sheet.iter_rows(min_row=1, max_row=1), ())]
 
     def column_of(index: int) -> str:

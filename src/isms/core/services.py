@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -640,6 +640,8 @@ def create_user(
 ) -> User:
     """Create a login account (the CLI and the demo loader; people screens come later)."""
     if actor is not None:
+        if municipality is None and not actor.is_superuser:
+            raise PermissionDenied(_("You are not allowed to do this."))
         require(actor, Action.MANAGE_PEOPLE, municipality=municipality)
         if is_superuser:
             raise ValidationError(_("Only the command line creates superusers."))
@@ -706,6 +708,10 @@ def revoke_api_token(actor: User, token: ApiToken) -> ApiToken:
 def set_password(actor: User | None, user: User, password: str, *, validate: bool = True) -> User:
     """Set a login's password (the hash never enters the journal)."""
     if actor is not None and actor.pk != user.pk:
+        # An account of no municipality (a service administrator, a superuser) is not any
+        # municipality's to manage: without this, require() would check the actor's own.
+        if user.municipality_id is None and not actor.is_superuser:
+            raise PermissionDenied(_("You are not allowed to do this."))
         require(actor, Action.MANAGE_PEOPLE, municipality=user.municipality_id)
     if validate:
         from django.contrib.auth.password_validation import validate_password

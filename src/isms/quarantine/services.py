@@ -106,6 +106,8 @@ def request_original(actor: User, message: QuarantinedMessage, *, reason: str) -
     permissions.require(actor, Action.RELEASE_QUARANTINE, message)
     text = _reason(reason, required=True)
     with transaction.atomic():
+        # Lock the message so that two requests at once cannot both open a pending release.
+        QuarantinedMessage.objects.select_for_update().filter(pk=message.pk).first()
         if message.releases.filter(
             kind=Release.Kind.ORIGINAL, state=Release.State.PENDING
         ).exists():
@@ -150,6 +152,11 @@ def approve_original(actor: User, release: Release) -> Release:
     except adapter.ReleaseFailed as exc:
         raise _failed(exc) from None
     with transaction.atomic():
+        # Two approvals at once (two approvers, or a double click) must not deliver twice:
+        # re-read the release under a row lock and check it is still pending.
+        release = Release.objects.select_for_update().select_related("message").get(pk=release.pk)
+        if release.state != Release.State.PENDING:
+            raise ValidationError(_("This release is not awaiting approval."))
         before = _snapshot(release)
         release.state = Release.State.DONE
         release.approved_by = actor
