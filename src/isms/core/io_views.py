@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,26 +25,18 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @dataclass(frozen=True)
 class _Kind:
+    """What differs between the org-unit and the staff import/export pages."""
+
     title: Any
     filename: str  # without suffix; ASCII so every browser keeps it
     columns: tuple[io.Column, ...]
     view: Action
     manage: Action
     list_url: str
-
-    def rows(self, qs: QuerySet[Any]) -> list[list[str]]:
-        if self.columns is io.ORG_UNIT_COLUMNS:
-            return io.org_unit_rows(qs.order_by("sort_order", "code"))
-        return io.person_rows(qs.select_related("org_unit").order_by("employee_number"))
-
-    def queryset(self) -> QuerySet[Any]:
-        return (
-            OrgUnit.objects.all() if self.columns is io.ORG_UNIT_COLUMNS else Person.objects.all()
-        )
-
-    def run(self, request: HttpRequest, municipality: Any, data: bytes, name: str) -> Any:
-        importer = io.import_org_units if self.columns is io.ORG_UNIT_COLUMNS else io.import_people
-        return importer(request.user, municipality, data, name)
+    template_url: str
+    model: type[OrgUnit] | type[Person]
+    export_rows: Callable[[QuerySet[Any]], list[list[str]]]
+    importer: Callable[..., Any]
 
 
 ORG_UNITS = _Kind(
@@ -53,6 +46,10 @@ ORG_UNITS = _Kind(
     Action.VIEW_ORGANISATION,
     Action.MANAGE_ORGANISATION,
     "core:org_unit_list",
+    "core:org_unit_template",
+    OrgUnit,
+    lambda qs: io.org_unit_rows(qs.order_by("sort_order", "code")),
+    io.import_org_units,
 )
 PEOPLE = _Kind(
     _("Import staff"),
@@ -61,6 +58,10 @@ PEOPLE = _Kind(
     Action.VIEW_PEOPLE,
     Action.MANAGE_PEOPLE,
     "core:person_list",
+    "core:person_template",
+    Person,
+    lambda qs: io.person_rows(qs.select_related("org_unit").order_by("employee_number")),
+    io.import_people,
 )
 
 
@@ -79,8 +80,8 @@ def _download(kind: _Kind, request: HttpRequest, rows: list[list[str]], stem: st
 
 
 def _export(request: HttpRequest, kind: _Kind) -> HttpResponse:
-    qs = _scoped(request, kind.view, kind.queryset())
-    return _download(kind, request, kind.rows(qs), kind.filename)
+    qs = _scoped(request, kind.view, kind.model.objects.all())
+    return _download(kind, request, kind.export_rows(qs), kind.filename)
 
 
 def _template(request: HttpRequest, kind: _Kind) -> HttpResponse:
@@ -96,7 +97,7 @@ def _import(request: HttpRequest, kind: _Kind) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             io.check_size(upload.size)
-            result = kind.run(request, municipality, upload.read(), upload.name)
+            result = kind.importer(request.user, municipality, upload.read(), upload.name)
         except io.ImportRejected as exc:
             issues = exc.issues
         else:
@@ -118,7 +119,7 @@ def _import(request: HttpRequest, kind: _Kind) -> HttpResponse:
             "issues": issues,
             "title": kind.title,
             "headers": [c.header for c in kind.columns],
-            "template_url": f"core:{'org_unit' if kind is ORG_UNITS else 'person'}_template",
+            "template_url": kind.template_url,
             "cancel_name": kind.list_url,
         },
     )
