@@ -1,0 +1,1 @@
+"""Information asset register (情報資産管理台帳)."""
