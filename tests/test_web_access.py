@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from isms.core.calendar import fiscal_year_of
-from isms.core.models import OrgUnit, Person, RoleAssignment, RoleDisplayName
+from isms.core.models import Delegation, ImportJob, OrgUnit, Person, RoleAssignment, RoleDisplayName
 from isms.core.permissions import Action
 from isms.quarantine.models import Release
 from tests.support import access
 from tests.support.access import ADMIN, EVERYONE, LEAD, SERVICE, STAFF, WEB, AccessSpec
-from tests.support.routes import ROUTES, org_unit_file, person_file
+from tests.support.routes import ROUTES, org_unit_file, person_file, role_assignment_file
 
 
 def _url(name: str, **kwargs: object) -> str:
@@ -52,6 +52,17 @@ def _person_form(t, **overrides):
         "is_active": "on",
     }
     return data | overrides
+
+
+def _people_import_job(t):
+    """A finished background import of staff in ``t``'s municipality."""
+    job, _created = ImportJob.objects.get_or_create(
+        municipality=t.municipality,
+        kind=ImportJob.Kind.PERSON,
+        filename="people.csv",
+        defaults={"status": ImportJob.Status.DONE, "rows_total": 3000, "created": 3000},
+    )
+    return job
 
 
 def _page(name, action, permitted, *, url=None, other=404, **more):
@@ -240,6 +251,26 @@ SPECS = [
         creates=RoleAssignment,
     ),
     _page("core:role_assignment_list", Action.VIEW_ROLES, {STAFF, LEAD, ADMIN}, other=None),
+    _page("core:role_assignment_export", Action.VIEW_ROLES, {STAFF, LEAD, ADMIN}, other=None),
+    _page("core:role_assignment_template", Action.MANAGE_ROLES, {LEAD, ADMIN}, other=None),
+    _page("core:role_assignment_import", Action.MANAGE_ROLES, {LEAD, ADMIN}, other=None),
+    _page(
+        "core:role_assignment_import",
+        Action.MANAGE_ROLES,
+        {LEAD, ADMIN},
+        method="POST",
+        data=lambda t: {"file": role_assignment_file(t)},
+        ok=302,
+        # Another municipality's user names 都留市's employee number: the errors come back.
+        other=200,
+        creates=RoleAssignment,
+    ),
+    _page(
+        "core:import_job_detail",
+        Action.MANAGE_PEOPLE,
+        {LEAD, ADMIN},
+        url=lambda t: _url("core:import_job_detail", pk=_people_import_job(t).pk),
+    ),
     _page(
         "core:role_assignment_end",
         Action.MANAGE_ROLES,
@@ -322,6 +353,58 @@ SPECS = [
         method="POST",
         ok=302,
         target=lambda t: t.pending_release,
+    ),
+    # A planned 組織改正 is cancelled by POST; a GET only goes back to the unit's page.
+    _page(
+        "core:planned_change_cancel",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        url=lambda t: _url("core:planned_change_cancel", pk=t.planned.pk),
+        ok=302,
+    ),
+    _page(
+        "core:planned_change_cancel",
+        Action.MANAGE_ORGANISATION,
+        {LEAD, ADMIN, SERVICE},
+        url=lambda t: _url("core:planned_change_cancel", pk=t.planned.pk),
+        method="POST",
+        ok=302,
+        target=lambda t: t.planned,
+    ),
+    # 代理・代決: the holder or whoever manages roles names a deputy; the deputy may end it.
+    _page("core:delegation_list", Action.VIEW_ROLES, {STAFF, LEAD, ADMIN}, other=None),
+    _page("core:delegation_create", Action.VIEW_ROLES, {LEAD, ADMIN}, other=None),
+    _page(
+        "core:delegation_create",
+        Action.VIEW_ROLES,
+        {LEAD, ADMIN},
+        method="POST",
+        data=lambda t: {
+            "assignment": t.assignment.pk,
+            "deputy": Person.objects.get(user=t.staff).employee_number,
+            "start_date": timezone.localdate().isoformat(),
+            "end_date": timezone.localdate().isoformat(),
+            "reason": "休暇",
+        },
+        ok=302,
+        # Another municipality's assignment is not among the choices: the form comes back.
+        other=200,
+        creates=Delegation,
+    ),
+    _page(
+        "core:delegation_revoke",
+        Action.VIEW_ROLES,
+        {STAFF, LEAD, ADMIN},
+        url=lambda t: _url("core:delegation_revoke", pk=t.delegation.pk),
+    ),
+    _page(
+        "core:delegation_revoke",
+        Action.VIEW_ROLES,
+        {STAFF, LEAD, ADMIN},
+        url=lambda t: _url("core:delegation_revoke", pk=t.delegation.pk),
+        method="POST",
+        ok=302,
+        target=lambda t: t.delegation,
     ),
 ]
 

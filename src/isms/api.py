@@ -200,8 +200,12 @@ def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register() -> None:
     from isms.core.api import router as core_router
+    from isms.core.delegation_api import router as delegation_router
+    from isms.core.planned_api import router as planned_router
 
     api.add_router("/", core_router)
+    api.add_router("/", delegation_router)
+    api.add_router("/", planned_router)
 
 
 _register()

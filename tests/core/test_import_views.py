@@ -14,7 +14,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from isms.core.models import JournalEntry, OrgUnit, Person
+from isms.core.models import JournalEntry, OrgUnit, Person, RoleAssignment
+from isms.core.roles import Role
 from tests.support.i18n import ensure_compiled
 
 
@@ -109,3 +110,89 @@ def test_the_lists_link_to_import_only_for_those_who_may_import(client, tsuru):
     assert reverse("core:person_import") in admin_view
     units = client.get(reverse("core:org_unit_list")).content.decode()
     assert reverse("core:org_unit_import") in units and reverse("core:org_unit_export") in units
+
+
+# --- role assignments --------------------------------------------------------------------------
+
+
+def _this_year() -> int:
+    from django.utils import timezone
+
+    from isms.core.calendar import fiscal_year_of
+
+    return fiscal_year_of(timezone.localdate())
+
+
+def test_a_good_role_assignment_upload_imports_and_returns_to_the_role_list(client, tsuru):
+    # given
+    client.force_login(tsuru.lead)
+    number = tsuru.other_person.employee_number
+    reiwa = f"R{_this_year() - 2018}"
+    text = "職員番号,役割,組織コード,年度\r\n" + (
+        f"{number},情報システム管理者,{tsuru.unit.code},{reiwa}\r\n"
+    )
+    # when
+    response = client.post(
+        reverse("core:role_assignment_import"),
+        {"file": _upload(text, "roles.csv", "cp932")},
+        follow=True,
+    )
+    # then
+    assert response.redirect_chain == [(reverse("core:role_assignment_list"), 302)]
+    body = response.content.decode()
+    assert "取り込みました: 追加 1 件、変更 0 件、変更なし 0 件。" in body
+    assert "情報システム管理者" in body
+    a = RoleAssignment.objects.get(person=tsuru.other_person, role=Role.SYSTEM_MANAGER)
+    assert (a.org_unit, a.fiscal_year) == (tsuru.unit, _this_year())
+
+
+def test_a_role_assignment_upload_with_errors_shows_them_and_saves_nothing(client, tsuru):
+    client.force_login(tsuru.admin)
+    number = tsuru.other_person.employee_number
+    text = (
+        "職員番号,役割,組織コード,年度\r\n"
+        f"{number},情報システム管理者,NOPE,{_this_year()}\r\n"
+        f"{number},統括情報セキュリティ責任者,,{_this_year()}\r\n"
+        f"{number},統括情報セキュリティ責任者,,{_this_year()}\r\n"
+    )
+    before = (RoleAssignment.objects.count(), JournalEntry.objects.count())
+    response = client.post(reverse("core:role_assignment_import"), {"file": _upload(text)})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        "<tr><td>2</td><td>組織コード</td><td>このコードの組織はこの団体にありません。</td>"
+    ) in body
+    assert "<tr><td>4</td><td>役割</td>" in body
+    assert (RoleAssignment.objects.count(), JournalEntry.objects.count()) == before
+
+
+def test_the_role_assignment_export_has_the_years_assignments_with_shown_names(client, tsuru):
+    from isms.core import services
+
+    services.rename_role(
+        tsuru.admin, tsuru.municipality, Role.LEAD_SECURITY_OFFICER, name_ja="統括責任者"
+    )
+    client.force_login(tsuru.staff)
+    response = client.get(reverse("core:role_assignment_export"))
+    assert response["Content-Disposition"] == 'attachment; filename="role-assignments.csv"'
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "職員番号,役割,組織コード,年度,開始日,終了日,備考"
+    lead = Person.objects.get(user=tsuru.lead)
+    from isms.core.calendar import wareki_fiscal_year
+
+    assert f"{lead.employee_number},統括責任者,,{wareki_fiscal_year(_this_year())},,," in lines
+    client.post(reverse("web:set_fiscal_year"), {"fiscal_year": _this_year() - 3, "next": "/"})
+    earlier = client.get(reverse("core:role_assignment_export")).content.decode("utf-8-sig")
+    assert earlier.splitlines() == [lines[0]]
+
+
+def test_the_role_list_links_to_import_only_for_those_who_may_import(client, tsuru):
+    client.force_login(tsuru.staff)
+    staff_view = client.get(reverse("core:role_assignment_list")).content.decode()
+    client.force_login(tsuru.lead)
+    lead_view = client.get(reverse("core:role_assignment_list")).content.decode()
+    assert reverse("core:role_assignment_export") in staff_view
+    assert reverse("core:role_assignment_import") not in staff_view
+    assert reverse("core:role_assignment_import") in lead_view
+    page = client.get(reverse("core:role_assignment_import")).content.decode()
+    assert reverse("core:role_assignment_template") in page

@@ -104,6 +104,35 @@ def test_verify_detects_a_deleted_tail(chain):
     assert "head says seq 4" in report.breaks[0].reason
 
 
+def test_verify_ignores_entries_written_after_it_read_the_heads(chain, monkeypatch):
+    """A write that lands while verify runs (entry and head move together) is no break."""
+    real = journal._verify_chain
+
+    def write_meanwhile(name, head, report):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            services.create_org_unit(
+                None, chain, code="LATE", name="後発課", kind="division",
+                organ_kind="mayor_departments",
+            )  # fmt: skip
+        real(name, head, report)
+
+    monkeypatch.setattr(journal, "_verify_chain", write_meanwhile)
+    report = journal.verify()
+    assert report.ok, report.breaks
+    assert report.heads[f"m{chain.pk}"][0] == 4
+
+
+def test_verify_detects_an_entry_appended_behind_the_head(chain):
+    """A forged entry after the last one, with the head left alone, is found."""
+    last = JournalEntry.objects.get(chain=f"m{chain.pk}", seq=4)
+    forged = JournalEntry.objects.get(pk=last.pk)
+    forged.pk, forged.seq, forged.prev_hash = None, 5, last.hash
+    forged.hash = journal.compute_hash(forged)
+    forged.save()
+    report = journal.verify()
+    assert [b.reason for b in report.breaks] == ["entries after the head (inserted at the end)"]
+
+
 def test_verify_detects_an_inserted_row(chain):
     """A forged entry copied into the middle duplicates a sequence number or breaks a link."""
     e = JournalEntry.objects.get(chain=f"m{chain.pk}", seq=4)

@@ -57,6 +57,10 @@ EXPECTED: dict[Action, set[str]] = {
     Action.VIEW_JOURNAL: {"ciso", "lead", "lead_auditor", "auditor", "admin", "service_granted"},
     Action.VIEW_QUARANTINE: LEADS | {"admin", "service_granted"},
     Action.RELEASE_QUARANTINE: LEADS | {"admin", "service_granted"},
+    Action.VIEW_ASSETS: STAFF_OF_A | {"service_granted"},
+    Action.VIEW_ALL_ASSETS: LEADS | {"auditor", "lead_auditor", "admin", "service_granted"},
+    Action.MANAGE_ASSETS: LEADS | {"admin", "service_granted"},
+    Action.APPROVE_ASSET_LIFECYCLE: LEADS,
 }
 
 PERSONAS = [

@@ -57,6 +57,8 @@ def test_release_of_a_held_original_needs_a_second_approver(
     # given: a held mail in the quarantine
     _quarantine_held_mail(server_env)
     outbox = Path(server_env["ISMS_DATA_DIR"]) / "release-outbox"
+    # Other journeys of the session may have released mail already: only new files count.
+    delivered_before = set(outbox.glob("*.eml"))
     # when: the lead security officer finds it and asks to release the original
     log_in(page, live_server_url, "lead")
     page.get_by_role("navigation", name="メインメニュー").get_by_role(
@@ -74,7 +76,7 @@ def test_release_of_a_held_original_needs_a_second_approver(
     # then: the applicant cannot approve it
     page.get_by_role("button", name="承認して原本を開放する").click()
     expect(page.get_by_role("status")).to_contain_text("兼務の禁止")
-    assert not outbox.exists() or not list(outbox.glob("*.eml"))
+    assert set(outbox.glob("*.eml")) == delivered_before
     # when: the municipality administrator approves
     page.context.clear_cookies()
     log_in(page, live_server_url, "admin")
@@ -86,6 +88,6 @@ def test_release_of_a_held_original_needs_a_second_approver(
     expect(page.get_by_role("status")).to_contain_text("原本を開放し、宛先に配信しました。")
     expect(page.locator("main")).to_contain_text("開放済み")
     page.screenshot(path=str(screenshots_dir / "quarantine-released.png"), full_page=True)
-    [eml] = list(outbox.glob("*.eml"))
+    [eml] = list(set(outbox.glob("*.eml")) - delivered_before)
     assert eml.read_bytes() == HELD
     assert eml.with_suffix(".rcpt").read_text(encoding="utf-8") == "kaikei@lgwan.tsuru.test\n"

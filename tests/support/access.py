@@ -59,6 +59,7 @@ Adding a view or endpoint
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -163,6 +164,8 @@ class Site(Tenant):
     assignment: RoleAssignment
     quarantined: Any = None  # a held QuarantinedMessage (tests/quarantine/factories.py)
     pending_release: Any = None  # a release of another original, asked by another lead
+    delegation: Any = None  # from tomorrow, ``staff`` deputises for ``lead`` (not in force today)
+    planned: Any = None  # a 組織改正 of ``unit`` planned for next month
 
     @classmethod
     def build(cls, t: Tenant) -> Site:
@@ -184,7 +187,35 @@ class Site(Tenant):
             ),
             quarantined=quarantined,
             pending_release=pending_release(quarantine(m, f"{m.pk}開放依頼"), requester),
+            delegation=_future_delegation(t),
+            planned=_planned_change(t),
         )
+
+
+def _future_delegation(t: Tenant) -> Any:
+    from isms.core import delegation
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    return delegation.create_delegation(
+        t.lead,
+        RoleAssignment.objects.filter(person__user=t.lead).first(),
+        Person.objects.get(user=t.staff),
+        start_date=tomorrow,
+        end_date=tomorrow,
+        reason="出張",
+    )
+
+
+def _planned_change(t: Tenant) -> Any:
+    from isms.core import planned_changes
+
+    return planned_changes.plan_change(
+        t.lead,
+        t.unit,
+        "reorganise",
+        effective_date=timezone.localdate() + datetime.timedelta(days=30),
+        name=f"{t.unit.name}（改）",
+    )
 
 
 @dataclass

@@ -32,6 +32,31 @@ def _role_assignment(t: Tenant) -> dict[str, Any]:
     return {"pk": RoleAssignment.objects.filter(person__user=t.lead).first().pk}
 
 
+def _import_job(t: Tenant) -> dict[str, Any]:
+    """The tenant's latest background import, or an id no job has (the walk's world has none:
+    tests/test_web_access.py and tests/core/test_import_jobs.py make jobs and walk them)."""
+    from isms.core.models import ImportJob
+
+    job = ImportJob.objects.filter(municipality=t.municipality).first()
+    return {"pk": job.pk if job else 0}
+
+
+def _planned(t: Tenant) -> dict[str, Any]:
+    """The tenant's planned 組織改正 (tests/support/access.py makes one per tenant)."""
+    from isms.core.models import PlannedOrgChange
+
+    p = PlannedOrgChange.objects.filter(municipality=t.municipality).first()
+    return {"pk": p.pk if p else 0}
+
+
+def _delegation(t: Tenant) -> dict[str, Any]:
+    """The tenant's delegation (tests/support/access.py makes one per tenant)."""
+    from isms.core.models import Delegation
+
+    d = Delegation.objects.filter(municipality=t.municipality).first()
+    return {"pk": d.pk if d else 0}
+
+
 ROUTES: dict[str, Kwargs] = {
     "web:dashboard": _none,
     "web:coming_soon": lambda t: {"slug": "assets"},
@@ -54,10 +79,18 @@ ROUTES: dict[str, Kwargs] = {
     "core:person_edit": lambda t: {"pk": t.other_person.pk},
     "core:role_assignment_create": lambda t: {"person_pk": t.other_person.pk},
     "core:role_assignment_list": _none,
+    "core:role_assignment_import": _none,
+    "core:role_assignment_export": _none,
+    "core:role_assignment_template": _none,
+    "core:import_job_detail": _import_job,
     "core:role_assignment_end": _role_assignment,
     "core:role_carry_over": _none,
     "core:role_display_name_list": _none,
     "core:role_display_name_edit": lambda t: {"role": "division_security_manager"},
+    "core:planned_change_cancel": _planned,
+    "core:delegation_list": _none,
+    "core:delegation_create": _none,
+    "core:delegation_revoke": _delegation,
     "core:journal_list": _none,
     "policy:basic_policy": _none,
     "quarantine:message_list": _none,
@@ -96,6 +129,17 @@ def person_file(t: Tenant, number: str = "IMP0001") -> Any:
         f"{number},取込,一,トリコミ,ハジメ,職員,{t.unit.code}\r\n"
     )
     return SimpleUploadedFile("people.csv", text.encode("cp932"), content_type="text/csv")
+
+
+def role_assignment_file(t: Tenant) -> Any:
+    """A one-row role assignment import: ``t.other_person`` manages ``t.unit``'s systems."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = (
+        "職員番号,役割,組織コード,年度\r\n"
+        f"{t.other_person.employee_number},system_manager,{t.unit.code},{_this_fiscal_year()}\r\n"
+    )
+    return SimpleUploadedFile("roles.csv", text.encode("utf-8"), content_type="text/csv")
 
 
 def _this_fiscal_year() -> int:
@@ -157,7 +201,15 @@ POST_DATA: dict[str, Data] = {
     "core:role_carry_over": lambda t: {"from_year": _this_fiscal_year()},
     "core:org_unit_import": lambda t: {"file": org_unit_file(t)},
     "core:person_import": lambda t: {"file": person_file(t)},
+    "core:role_assignment_import": lambda t: {"file": role_assignment_file(t)},
     "core:role_display_name_edit": lambda t: {"name_ja": "巡回管理者", "name_en": "Walker"},
+    "core:delegation_create": lambda t: {
+        "assignment": _role_assignment(t)["pk"],
+        "deputy": t.other_person.employee_number,
+        "start_date": "2099-01-01",
+        "end_date": "2099-01-02",
+        "reason": "巡回",
+    },
     "quarantine:request_original": lambda t: {"reason": "巡回"},
 }
 
@@ -245,4 +297,24 @@ API_ROUTES: dict[str, ApiRoute] = {
     "api:end_role_assignment": ApiRoute(
         "POST", lambda t: _assignment_id(t), lambda t: {"end_date": "2099-03-31"}
     ),
+    "api:list_delegations": ApiRoute("GET"),
+    "api:get_delegation": ApiRoute("GET", lambda t: {"delegation_id": _delegation(t)["pk"]}),
+    "api:create_delegation": ApiRoute(
+        "POST",
+        body=lambda t: {
+            "assignment_id": _role_assignment(t)["pk"],
+            "deputy_id": t.other_person.pk,
+            "start_date": "2099-01-01",
+            "end_date": "2099-01-02",
+            "reason": "巡回",
+        },
+    ),
+    "api:end_delegation": ApiRoute("POST", lambda t: {"delegation_id": _delegation(t)["pk"]}),
+    "api:list_planned_org_changes": ApiRoute("GET"),
+    "api:plan_org_change": ApiRoute(
+        "POST",
+        lambda t: {"unit_id": t.unit.pk},
+        lambda t: {"kind": "reorganise", "effective_date": "2099-04-01", "name": "巡回課"},
+    ),
+    "api:cancel_planned_org_change": ApiRoute("POST", lambda t: {"planned_id": _planned(t)["pk"]}),
 }

@@ -59,3 +59,13 @@ def test_area_not_built_yet_says_in_preparation(client, tsuru):
     assert "<h1>情報資産</h1>" in html
     assert '<p class="notice">準備中です。この分野はまだ利用できません。</p>' in html
     assert "<p>基本方針の該当箇所: 2.6(2)</p>" in html
+
+
+def test_unknown_api_path_answers_json_not_html(client, tsuru):
+    """A client's typo under /api/ gets the API's JSON error, in the user's language."""
+    response = client.get("/api/v1/no-such-thing", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

@@ -637,6 +637,30 @@ def get_org_unit_history(request: HttpRequest, unit_id: int) -> Any:
 def reorganise_org_unit(request: HttpRequest, unit_id: int, payload: OrgChangeIn) -> Any:
     unit = _scoped_get(request, Action.VIEW_ORGANISATION, OrgUnit, unit_id)
     permissions.require(request.user, Action.MANAGE_ORGANISATION, unit)
+    kind, data = org_change_args(request, unit, payload)
+    with api_field_names(ORG_CHANGE_FIELD_NAMES):
+        result = reorganisation.apply_change(request.user, unit, kind, **data)
+    return Status(
+        201,
+        {
+            "id": result.change.pk,
+            "kind": result.change.kind,
+            "effective_date": result.change.effective_date,
+            "reason": result.change.reason,
+            "unit_ids": [u.pk for u in result.units],
+            "moved_people": result.moved_people,
+            "ended_assignment_ids": [a.pk for a in result.ended_assignments],
+        },
+    )
+
+
+ORG_CHANGE_FIELD_NAMES = API_FIELD_NAMES | {"into": "into_id"}
+
+
+def org_change_args(
+    request: HttpRequest, unit: OrgUnit, payload: OrgChangeIn
+) -> tuple[str, dict[str, Any]]:
+    """The reorganisation service's arguments from a request body, ids resolved in scope."""
     data = payload.dict(exclude_unset=True)
     kind = data.pop("kind")
     for id_field, name in (("parent_id", "parent"), ("into_id", "into")):
@@ -654,21 +678,7 @@ def reorganise_org_unit(request: HttpRequest, unit_id: int, payload: OrgChangeIn
     if kind == OrgChange.Kind.SPLIT:
         data.setdefault("new_code", "")
         data.setdefault("new_name", "")
-    names = API_FIELD_NAMES | {"into": "into_id"}
-    with api_field_names(names):
-        result = reorganisation.apply_change(request.user, unit, kind, **data)
-    return Status(
-        201,
-        {
-            "id": result.change.pk,
-            "kind": result.change.kind,
-            "effective_date": result.change.effective_date,
-            "reason": result.change.reason,
-            "unit_ids": [u.pk for u in result.units],
-            "moved_people": result.moved_people,
-            "ended_assignment_ids": [a.pk for a in result.ended_assignments],
-        },
-    )
+    return kind, data
 
 
 @router.get("/role-assignments/holders", response=list[RoleAssignmentOut])

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,7 @@ from .roles import Role
 
 __all__ = [
     "CarryOverForm",
+    "DelegationForm",
     "ImportForm",
     "OrgUnitForm",
     "OrgUnitReorganiseForm",
@@ -205,6 +207,65 @@ class RoleAssignmentEndForm(ServiceErrorsMixin, forms.Form):
         return {"end_date": self.cleaned_data["end_date"]}
 
 
+class DelegationForm(ServiceErrorsMixin, forms.Form):
+    """Name a deputy (代理) for one role assignment over a period."""
+
+    assignment = forms.TypedChoiceField(label=capfirst(_("role delegated")), coerce=int)
+    deputy = forms.CharField(
+        label=capfirst(_("deputy")),
+        max_length=20,
+        help_text=_("The deputy's employee number (職員番号). They need an active login."),
+    )
+    start_date = forms.DateField(label=capfirst(_("from")), widget=DateInput())
+    end_date = forms.DateField(
+        label=capfirst(_("until")),
+        widget=DateInput(),
+        help_text=_("The last day on which the deputy may act (inclusive)."),
+    )
+    reason = forms.CharField(
+        label=capfirst(_("reason")),
+        max_length=200,
+        help_text=_("For example: 課長 on leave from 8/10 to 8/14."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        municipality: Municipality,
+        assignments: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+        self.fields["assignment"].choices = assignments  # type: ignore[attr-defined]
+
+    def clean_deputy(self) -> Person:
+        number = self.cleaned_data["deputy"].strip().translate(_FULL_WIDTH_DIGITS)
+        person = Person.objects.filter(
+            municipality=self.municipality, employee_number=number
+        ).first()
+        if person is None:
+            # Not echoed back: a number that is not ours may be another municipality's.
+            self.data = self.data.copy()
+            self.data["deputy"] = ""
+            raise ValidationError(
+                _("No staff member of this municipality has that employee number. Check it.")
+            )
+        return person
+
+    def service_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "deputy": data["deputy"],
+            "start_date": data["start_date"],
+            "end_date": data["end_date"],
+            "reason": data["reason"],
+        }
+
+
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 class RoleDisplayNameForm(ServiceErrorsMixin, forms.ModelForm):
     """This municipality's own name for a role; the role itself never changes."""
 
@@ -247,7 +308,10 @@ class OrgUnitReorganiseForm(ServiceErrorsMixin, forms.Form):
     effective_date = forms.DateField(
         label=capfirst(_("effective date")),
         widget=DateInput(),
-        help_text=_("The first day of the new organisation, usually 4/1."),
+        help_text=_(
+            "The first day of the new organisation, usually 4/1. A date after today is kept as "
+            "planned and carried out on that day."
+        ),
     )
     reason = forms.CharField(label=capfirst(_("reason")), max_length=200, required=False)
     name = forms.CharField(
@@ -284,6 +348,10 @@ class OrgUnitReorganiseForm(ServiceErrorsMixin, forms.Form):
             if not data.get(name):
                 self.add_error(name, _("This field is required for this kind of change."))
         return data
+
+    def is_planned(self) -> bool:
+        """A change dated after today is planned, not carried out now."""
+        return bool(self.cleaned_data["effective_date"] > timezone.localdate())
 
     def service_data(self) -> dict[str, Any]:
         data = self.cleaned_data

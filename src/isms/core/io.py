@@ -1,11 +1,20 @@
-"""Import and export of org units and people: CSV (UTF-8 with or without BOM, CP932) and Excel.
+"""Import and export of org units, people and role assignments: CSV (UTF-8 with or without BOM,
+CP932) and Excel.
 
-One column map per kind (``ORG_UNIT_COLUMNS``, ``PERSON_COLUMNS``) names each Japanese header
-and its field; export, the template and import all read it. :func:`read_rows` turns an upload
-into numbered rows; :func:`import_org_units` and :func:`import_people` check every row, then run
-each one through the normal create/update service inside one transaction, and write one more
-journal entry for the import itself. Any error means nothing is saved: the errors come back as
+One column map per kind (``ORG_UNIT_COLUMNS``, ``PERSON_COLUMNS``, ``ROLE_ASSIGNMENT_COLUMNS``)
+names each Japanese header and its field; export, the template and import all read it.
+:func:`read_rows` turns an upload into numbered rows; :func:`import_org_units`,
+:func:`import_people` and :func:`import_role_assignments` check every row, then run each one
+through the normal create/update service inside one transaction, and write one more journal
+entry for the import itself. Any error means nothing is saved: the errors come back as
 :class:`ImportIssue` (row, column, message, how to fix) in :class:`ImportRejected`.
+
+**Memory.** A CSV upload is decoded once and then read row by row, twice: a first pass checks
+every row and keeps only what later rows are compared with (the keys seen, for duplicates), a
+second pass saves. The people import looks existing people up a chunk at a time. Only the org
+chart (small, and ordered parents first) and Excel workbooks (openpyxl builds the whole sheet
+to find merged cells) are held as lists. The journal entries of the rows are kept until the end
+of the transaction (``journal.deferred``), so they do grow with the file.
 
 >>> parse_date("令和7年4月1日"), parse_date("Ｒ７．４．１")
 (datetime.date(2025, 4, 1), datetime.date(2025, 4, 1))
@@ -20,7 +29,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,27 +39,34 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import journal, services
-from .models import Municipality, OrgUnit, Person, User
+from .calendar import fiscal_year_bounds, wareki_fiscal_year
+from .models import Municipality, OrgUnit, Person, RoleAssignment, User
 from .permissions import Action, require
+from .roles import Role
 
 __all__ = [
     "MAX_BYTES",
     "MAX_ROWS",
     "ORG_UNIT_COLUMNS",
     "PERSON_COLUMNS",
+    "ROLE_ASSIGNMENT_COLUMNS",
     "Column",
     "ImportIssue",
     "ImportRejected",
     "ImportResult",
     "check_size",
+    "count_rows",
     "export_csv",
     "export_xlsx",
     "import_org_units",
     "import_people",
+    "import_role_assignments",
     "org_unit_rows",
     "parse_date",
+    "parse_fiscal_year",
     "person_rows",
     "read_rows",
+    "role_assignment_rows",
 ]
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -60,6 +76,12 @@ MAX_ROWS = 50_000
 MAX_XLSX_UNPACKED = 64 * 1024 * 1024
 MAX_COLUMNS = 50
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# Rows looked up in the database at a time (SQLite allows 32,766 parameters per statement).
+CHUNK_ROWS = 500
+# How often a long import reports its progress (``progress(done, total)``), in rows.
+PROGRESS_EVERY = 200
+
+Progress = Callable[[int, int], None]
 
 
 # --- the column maps -------------------------------------------------------------------------
@@ -71,7 +93,7 @@ class Column:
 
     header: str
     field: str
-    kind: str  # text, code, choice, bool, int, date, unit
+    kind: str  # text, code, choice, bool, int, date, unit, role, fiscal_year
     required: bool = False
     choices: Any = None  # a TextChoices class for kind == "choice"
     default: Any = ""
@@ -99,6 +121,16 @@ PERSON_COLUMNS = (
     Column("メールアドレス", "email", "text"),
     Column("任用終了日", "employment_end", "date", default=None),
     Column("在職", "is_active", "bool", default=True),
+)
+
+ROLE_ASSIGNMENT_COLUMNS = (
+    Column("職員番号", "person", "code", required=True),
+    Column("役割", "role", "role", required=True),
+    Column("組織コード", "org_unit", "unit", default=None),
+    Column("年度", "fiscal_year", "fiscal_year", default=None),
+    Column("開始日", "start_date", "date", default=None),
+    Column("終了日", "end_date", "date", default=None),
+    Column("備考", "note", "text"),
 )
 
 YES, NO = "はい", "いいえ"
@@ -173,6 +205,32 @@ def parse_date(text: str) -> datetime.date:
     m = _WESTERN.match(value)
     if m:
         return datetime.date(int(m[1]), int(m[2]), int(m[3]))
+    raise ValueError(text)
+
+
+_FISCAL_YEAR = re.compile(r"^(令和|平成|[RH])\s*(元|\d{1,2})\s*(?:年度?)?$")
+_FISCAL_YEAR_WESTERN = re.compile(r"^(\d{4})\s*(?:年度?)?$")
+
+
+def parse_fiscal_year(text: str) -> int:
+    """Read a fiscal year: 2025, 2025年度, 令和7年度, 令和元年度, R7, Ｒ７ (full-width too).
+
+    Raises ``ValueError`` for anything else.
+
+    >>> parse_fiscal_year("令和7年度"), parse_fiscal_year("Ｒ７"), parse_fiscal_year("平成31年度")
+    (2025, 2025, 2019)
+    """
+    value = normalise(text).upper()
+    m = _FISCAL_YEAR.match(value)
+    if m:
+        offset = _ERAS[_ERA_LETTERS.get(m[1], m[1])][0]
+        year = 1 if m[2] == "元" else int(m[2])
+        if year < 1:
+            raise ValueError(text)
+        return offset + year
+    m = _FISCAL_YEAR_WESTERN.match(value)
+    if m:
+        return int(m[1])
     raise ValueError(text)
 
 
@@ -278,7 +336,9 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     for cells in sheet.iter_rows():
         values = []
         for c in cells:
-            if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
+            # A formula cell; text that merely starts with "=" (a cell of type text, as our
+            # export writes) is a value.
+            if c.data_type == "f":
                 issues.append(
                     ImportIssue(
                         c.row,
@@ -295,17 +355,22 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
+def _decode_csv(data: bytes) -> str:
     try:
-        text = _decode(data)
+        return _decode(data)
     except UnicodeDecodeError as exc:
         raise _file_issue(
             _("The file is neither UTF-8 nor Shift_JIS (CP932) text."),
             _("Save the file as CSV in UTF-8 or Shift_JIS (CP932), for example from Excel."),
         ) from exc
+
+
+def _csv_lines(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line number, cells)`` of CSV text, one row at a time."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        return [(reader.line_num, [_unguard(v.strip()) for v in values]) for values in reader]
+        for values in reader:
+            yield reader.line_num, [_unguard(v.strip()) for v in values]
     except csv.Error as exc:
         raise _file_issue(
             _("The file cannot be read as CSV: %(error)s") % {"error": exc},
@@ -326,28 +391,60 @@ def _header_key(text: str) -> str:
     return re.sub(r"\s+", "", normalise(text))
 
 
-def read_rows(
+@dataclass
+class _Source:
+    """An upload whose header has been checked; :meth:`rows` reads its data rows afresh."""
+
+    lines: Callable[[], Iterator[tuple[int, list[str]]]]  # the non-blank lines, header first
+    positions: dict[str, int]  # header → index of its column
+    max_rows: int
+
+    def rows(self) -> Iterator[Row]:
+        """Yield the non-blank data rows; refuse the file at the first row beyond the limit."""
+        lines = self.lines()
+        next(lines)  # the header
+        positions = self.positions
+        for count, (n, values) in enumerate(lines, start=1):
+            if count > self.max_rows:
+                raise _file_issue(
+                    _("The file has more than %(count)s rows.") % {"count": f"{self.max_rows:,}"},
+                    _("Split the file into smaller files and import them one after another."),
+                )
+            yield Row(n, {h: (values[i] if i < len(values) else "") for h, i in positions.items()})
+
+
+def _non_blank(lines: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    return ((n, values) for n, values in lines if any(values))
+
+
+def _open(
     data: bytes,
     filename: str,
     columns: tuple[Column, ...],
     *,
     max_bytes: int = MAX_BYTES,
     max_rows: int = MAX_ROWS,
-) -> list[Row]:
-    """Return the non-blank data rows of an upload, numbered as in the file (header: row 1).
-
-    Raises :class:`ImportRejected` for a file too large, an encoding other than UTF-8 (with
-    or without BOM) or CP932, merged cells, formulas, missing or unknown headers, or too many rows.
-    """
+) -> _Source:
+    """Check the size, encoding and header of an upload; the rows are read later, as needed."""
     check_size(len(data), max_bytes=max_bytes)
-    table = _read_xlsx(data) if filename.lower().endswith(XLSX_SUFFIXES) else _read_csv(data)
-    table = [(n, values) for n, values in table if any(values)]
-    if not table:
+    if filename.lower().endswith(XLSX_SUFFIXES):
+        table = _read_xlsx(data)
+
+        def lines() -> Iterator[tuple[int, list[str]]]:
+            return _non_blank(table)
+    else:
+        decoded = _decode_csv(data)
+
+        def lines() -> Iterator[tuple[int, list[str]]]:
+            return _non_blank(_csv_lines(decoded))
+
+    first = next(lines(), None)
+    if first is None:
         raise _file_issue(
             _("The file has no header row."),
             _("Start from the template, which has the headers in its first row."),
         )
-    header_number, header = table[0]
+    header_number, header = first
     known = {_header_key(c.header): c.header for c in columns}
     positions: dict[str, int] = {}
     issues = []
@@ -378,16 +475,36 @@ def read_rows(
             )
     if issues:
         raise ImportRejected(issues)
-    body = table[1:]
-    if len(body) > max_rows:
-        raise _file_issue(
-            _("The file has more than %(count)s rows.") % {"count": f"{max_rows:,}"},
-            _("Split the file into smaller files and import them one after another."),
-        )
-    return [
-        Row(n, {h: (values[i] if i < len(values) else "") for h, i in positions.items()})
-        for n, values in body
-    ]
+    return _Source(lines, positions, max_rows)
+
+
+def read_rows(
+    data: bytes,
+    filename: str,
+    columns: tuple[Column, ...],
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+) -> list[Row]:
+    """Return the non-blank data rows of an upload, numbered as in the file (header: row 1).
+
+    Raises :class:`ImportRejected` for a file too large, an encoding other than UTF-8 (with
+    or without BOM) or CP932, merged cells, formulas, missing or unknown headers, or too many rows.
+    """
+    return list(_open(data, filename, columns, max_bytes=max_bytes, max_rows=max_rows).rows())
+
+
+def count_rows(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES) -> int:
+    """Return the number of non-blank rows after the first (the header), reading nothing else.
+
+    Raises :class:`ImportRejected` for a file too large or one that cannot be read at all.
+    """
+    check_size(len(data), max_bytes=max_bytes)
+    if filename.lower().endswith(XLSX_SUFFIXES):
+        lines: Iterator[tuple[int, list[str]]] = _non_blank(_read_xlsx(data))
+    else:
+        lines = _non_blank(_csv_lines(_decode_csv(data)))
+    return max(sum(1 for _line in lines) - 1, 0)
 
 
 # --- checking rows ---------------------------------------------------------------------------
@@ -400,24 +517,40 @@ class _Parsed:
     unit_codes: dict[str, str]  # field → code of a unit column
 
 
-def _parse_rows(
-    rows: list[Row], columns: tuple[Column, ...], issues: list[ImportIssue]
-) -> list[_Parsed]:
-    choice_maps = {c.field: _choice_map(c.choices) for c in columns if c.kind == "choice"}
-    key = columns[0]
-    seen: dict[str, int] = {}
-    parsed = []
-    for row in rows:
+class _Parser:
+    """Check the cells of one row at a time against ``columns``.
+
+    With ``unique``, the first column is the file's key and a value seen on an earlier row is
+    refused. ``roles`` maps every accepted spelling of a role (see :func:`_role_map`) to its code.
+    """
+
+    def __init__(
+        self,
+        columns: tuple[Column, ...],
+        *,
+        unique: bool = True,
+        roles: dict[str, str] | None = None,
+        role_names: str = "",
+    ) -> None:
+        self.columns = columns
+        self.choice_maps = {c.field: _choice_map(c.choices) for c in columns if c.kind == "choice"}
+        self.key = columns[0] if unique else None
+        self.seen: dict[str, int] = {}
+        self.roles = roles or {}
+        self.role_names = role_names
+
+    def parse(self, row: Row, issues: list[ImportIssue]) -> _Parsed | None:
+        """Return the row's values, or None after adding its problems to ``issues``."""
         data: dict[str, Any] = {}
         codes: dict[str, str] = {}
         ok = True
 
-        def bad(column: Column, message: str, fix: str, row: Row = row) -> None:
+        def bad(column: Column, message: str, fix: str) -> None:
             nonlocal ok
             ok = False
             issues.append(ImportIssue(row.number, column.header, message, fix))
 
-        for c in columns:
+        for c in self.columns:
             if c.header not in row.cells:
                 continue
             raw = row.cells[c.header]
@@ -430,7 +563,7 @@ def _parse_rows(
             if c.kind in ("text", "code"):
                 data[c.field] = value
             elif c.kind == "choice":
-                found = choice_maps[c.field].get(value.casefold())
+                found = self.choice_maps[c.field].get(value.casefold())
                 if found is None:
                     with translation.override("ja"):
                         labels = "、".join(str(label) for _v, label in c.choices.choices)
@@ -438,6 +571,15 @@ def _parse_rows(
                         c,
                         _("This is not one of the allowed values."),
                         _("Enter one of: %(values)s.") % {"values": labels},
+                    )
+                data[c.field] = found
+            elif c.kind == "role":
+                found = self.roles.get(value.casefold())
+                if found is None:
+                    bad(
+                        c,
+                        _("This is not one of the allowed values."),
+                        _("Enter one of: %(values)s.") % {"values": self.role_names},
                     )
                 data[c.field] = found
             elif c.kind == "bool":
@@ -460,11 +602,21 @@ def _parse_rows(
                         _("This is not a date."),
                         _("Enter a date such as 2025-04-01, 令和7年4月1日 or R7.4.1."),
                     )
+            elif c.kind == "fiscal_year":
+                try:
+                    data[c.field] = parse_fiscal_year(value)
+                except ValueError:
+                    bad(
+                        c,
+                        _("This is not a fiscal year."),
+                        _("Enter a fiscal year such as 2025, 令和7年度 or R7."),
+                    )
             elif c.kind == "unit":
                 codes[c.field] = value
                 data[c.field] = None
-        if key.header in row.cells and data.get(key.field):
-            first = seen.get(data[key.field])
+        key = self.key
+        if key is not None and key.header in row.cells and data.get(key.field):
+            first = self.seen.get(data[key.field])
             if first is not None:
                 bad(
                     key,
@@ -473,10 +625,26 @@ def _parse_rows(
                     _("Delete one of the two rows, or correct the value."),
                 )
             else:
-                seen[data[key.field]] = row.number
-        if ok:
-            parsed.append(_Parsed(row, data, codes))
-    return parsed
+                self.seen[data[key.field]] = row.number
+        return _Parsed(row, data, codes) if ok else None
+
+
+def _parse_rows(
+    rows: Iterable[Row], columns: tuple[Column, ...], issues: list[ImportIssue]
+) -> list[_Parsed]:
+    parser = _Parser(columns)
+    return [p for p in (parser.parse(row, issues) for row in rows) if p is not None]
+
+
+def _chunks(items: Iterable[Any], size: int = CHUNK_ROWS) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _unknown_unit(row: Row, column: Column) -> ImportIssue:
@@ -513,23 +681,34 @@ def _run(
     *,
     kind: str,
     filename: str,
-    items: list[tuple[_Parsed, Any]],
+    items: Iterable[tuple[_Parsed, Any]],
     columns: tuple[Column, ...],
     issues: list[ImportIssue],
     save: Any,
+    total: int = 0,
+    progress: Progress | None = None,
 ) -> ImportResult:
-    """Save every row through ``save`` in one transaction; roll all back on any error."""
+    """Save every row through ``save`` in one transaction; roll all back on any error.
+
+    The rows' journal entries are written at the end (``journal.deferred``): the journal head is
+    locked for the last moment only, after the rows the services lock, never before them.
+    """
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    done = 0
     with transaction.atomic():
-        for item in items:
-            try:
-                outcome = save(item)
-            except ValidationError as exc:
-                issues.extend(_service_issues(item[0].row, columns, exc))
-                continue
-            counts[outcome] += 1
-        if issues:
-            raise ImportRejected(issues)  # rolls back every row saved above
+        with journal.deferred():
+            for item in items:
+                try:
+                    outcome = save(item)
+                except ValidationError as exc:
+                    issues.extend(_service_issues(item[0].row, columns, exc))
+                else:
+                    counts[outcome] += 1
+                done += 1
+                if progress is not None and done % PROGRESS_EVERY == 0:
+                    progress(done, max(total, done))
+            if issues:
+                raise ImportRejected(issues)  # rolls back every row saved above
         journal.record(
             actor=actor,
             action=f"{kind}.import",
@@ -537,6 +716,8 @@ def _run(
             object_type="import",
             after={"file": filename, **counts},
         )
+    if progress is not None:
+        progress(done, max(total, done))
     return ImportResult(**counts)
 
 
@@ -548,7 +729,13 @@ def _same(obj: Any, data: dict[str, Any]) -> bool:
 
 
 def import_org_units(
-    actor: User, municipality: Municipality, data: bytes, filename: str, **limits: int
+    actor: User,
+    municipality: Municipality,
+    data: bytes,
+    filename: str,
+    *,
+    progress: Progress | None = None,
+    **limits: int,
 ) -> ImportResult:
     """Create or update the org units of a file, keyed by 組織コード; all or nothing.
 
@@ -623,40 +810,74 @@ def import_org_units(
         columns=columns,
         issues=issues,
         save=save,
+        total=len(ordered),
+        progress=progress,
     )
 
 
+def _resolve_unit(
+    p: _Parsed,
+    name: str,
+    units: dict[str, OrgUnit],
+    columns: tuple[Column, ...],
+    issues: list[ImportIssue],
+) -> None:
+    code = p.unit_codes.get(name)
+    if code:
+        if code in units:
+            p.data[name] = units[code]
+        else:
+            issues.append(_unknown_unit(p.row, _column(columns, name)))
+
+
 def import_people(
-    actor: User, municipality: Municipality, data: bytes, filename: str, **limits: int
+    actor: User,
+    municipality: Municipality,
+    data: bytes,
+    filename: str,
+    *,
+    progress: Progress | None = None,
+    **limits: int,
 ) -> ImportResult:
-    """Register or update the people of a file, keyed by 職員番号; all or nothing."""
+    """Register or update the people of a file, keyed by 職員番号; all or nothing.
+
+    The rows are read twice, one at a time (check, then save), and existing people are looked
+    up a chunk at a time: memory holds the file, the numbers seen and one chunk, not every row.
+    """
     require(actor, Action.MANAGE_PEOPLE, municipality=municipality)
     columns = PERSON_COLUMNS
-    rows = read_rows(data, filename, columns, **limits)
+    source = _open(data, filename, columns, **limits)
     issues: list[ImportIssue] = []
-    parsed = _parse_rows(rows, columns, issues)
     units = {u.code: u for u in OrgUnit.objects.filter(municipality=municipality)}
-    unit_col = _column(columns, "org_unit")
-    for p in parsed:
-        code = p.unit_codes.get("org_unit")
-        if code:
-            if code in units:
-                p.data["org_unit"] = units[code]
-            else:
-                issues.append(_unknown_unit(p.row, unit_col))
+    parser = _Parser(columns)
+    total = 0
+    for row in source.rows():
+        total += 1
+        p = parser.parse(row, issues)
+        if p is not None:
+            _resolve_unit(p, "org_unit", units, columns, issues)
+    del parser  # the numbers seen: the second pass needs them no more
     if issues:
         raise ImportRejected(issues)
-    people = {
-        p.employee_number: p
-        for p in Person.objects.filter(
-            municipality=municipality,
-            employee_number__in=[p.data["employee_number"] for p in parsed],
-        )
-    }
 
-    def save(item: tuple[_Parsed, Any]) -> str:
-        p, _unused = item
-        person = people.get(p.data["employee_number"])
+    def items() -> Iterator[tuple[_Parsed, Person | None]]:
+        again = _Parser(columns, unique=False)
+        parsed = (again.parse(row, issues) for row in source.rows())
+        for chunk in _chunks(p for p in parsed if p is not None):
+            for p in chunk:
+                _resolve_unit(p, "org_unit", units, columns, issues)
+            people = {
+                person.employee_number: person
+                for person in Person.objects.filter(
+                    municipality=municipality,
+                    employee_number__in=[p.data["employee_number"] for p in chunk],
+                ).select_related("org_unit")
+            }
+            for p in chunk:
+                yield p, people.get(p.data["employee_number"])
+
+    def save(item: tuple[_Parsed, Person | None]) -> str:
+        p, person = item
         if person is None:
             services.create_person(actor, municipality, **p.data)
             return "created"
@@ -670,10 +891,217 @@ def import_people(
         municipality,
         kind="person",
         filename=filename,
-        items=[(p, None) for p in parsed],
+        items=items(),
         columns=columns,
         issues=issues,
         save=save,
+        total=total,
+        progress=progress,
+    )
+
+
+def _role_map(municipality: Municipality) -> tuple[dict[str, str], str]:
+    """Every accepted spelling of a role → its code, and the Japanese names to suggest.
+
+    Accepted: the code, the standard Japanese and English names, and the municipality's own
+    names (``RoleDisplayName``), which win over a standard name spelt the same.
+    """
+    from .templatetags.isms_roles import role_labels
+
+    found: dict[str, str] = {}
+    for role in Role:
+        found[role.value.casefold()] = role.value
+        for lang in ("en", "ja"):
+            with translation.override(lang):
+                found[normalise(str(role.label)).casefold()] = role.value
+    shown = role_labels(municipality, "ja")
+    with translation.override("en"):
+        for code, label in role_labels(municipality, "en").items():
+            found[normalise(label).casefold()] = code
+    for code, label in shown.items():
+        found[normalise(label).casefold()] = code
+    return found, "、".join(shown[r.value] for r in Role)
+
+
+@dataclass(frozen=True)
+class _Period:
+    row: int
+    start: datetime.date
+    end: datetime.date | None
+
+
+def _period_of(p: _Parsed, issues: list[ImportIssue]) -> _Period | None:
+    """The row's period from its 年度 or its 開始日/終了日; the service's rules, checked early."""
+    columns = ROLE_ASSIGNMENT_COLUMNS
+    fiscal_year, start, end = (p.data.get(n) for n in ("fiscal_year", "start_date", "end_date"))
+
+    def bad(name: str, message: str, fix: str) -> None:
+        issues.append(ImportIssue(p.row.number, _column(columns, name).header, message, fix))
+
+    if fiscal_year is not None:
+        if start is not None or end is not None:
+            bad(
+                "fiscal_year",
+                _("Give either a fiscal year or a start and end date, not both."),
+                _("Empty either the fiscal year or the start and end dates."),
+            )
+            return None
+        if not 2000 <= fiscal_year <= 2100:
+            bad(
+                "fiscal_year",
+                _("Enter a fiscal year such as 2025."),
+                _("Enter a fiscal year such as 2025, 令和7年度 or R7."),
+            )
+            return None
+        lo, hi = fiscal_year_bounds(fiscal_year)
+        return _Period(p.row.number, lo, hi)
+    if start is None:
+        bad(
+            "start_date",
+            _("Give a fiscal year or a start date."),
+            _("Enter the fiscal year, or the start date (and the end date if there is one)."),
+        )
+        return None
+    if end is not None and end < start:
+        bad(
+            "end_date",
+            _("The end date must not be before the start date."),
+            _("Correct the dates."),
+        )
+        return None
+    return _Period(p.row.number, start, end)
+
+
+def _overlaps_in_file(
+    periods: dict[tuple[str, str, str], list[_Period]], issues: list[ImportIssue]
+) -> None:
+    """Refuse a person given the same role for the same unit twice over overlapping periods."""
+    header = _column(ROLE_ASSIGNMENT_COLUMNS, "role").header
+    for group in periods.values():
+        reach: _Period | None = None  # the period reaching furthest so far
+        for period in sorted(group, key=lambda g: (g.start, g.row)):
+            if reach is not None and (reach.end is None or period.start <= reach.end):
+                first, later = sorted((reach.row, period.row))
+                issues.append(
+                    ImportIssue(
+                        later,
+                        header,
+                        _(
+                            "Row %(row)s already gives this person this role for the same unit, "
+                            "over a period that overlaps this one."
+                        )
+                        % {"row": first},
+                        _(
+                            "Delete one of the two rows, or change the periods so that they "
+                            "do not overlap."
+                        ),
+                    )
+                )
+            if reach is None or (
+                reach.end is not None and (period.end is None or period.end > reach.end)
+            ):
+                reach = period
+
+
+def _unknown_person(row: Row) -> ImportIssue:
+    return ImportIssue(
+        row.number,
+        _column(ROLE_ASSIGNMENT_COLUMNS, "person").header,
+        _("No person of this municipality has this employee number."),
+        _("Enter an employee number from the staff list, or import the staff first."),
+    )
+
+
+def import_role_assignments(
+    actor: User,
+    municipality: Municipality,
+    data: bytes,
+    filename: str,
+    *,
+    progress: Progress | None = None,
+    **limits: int,
+) -> ImportResult:
+    """Assign the roles of a file through ``services.assign_role``; all or nothing.
+
+    A row whose assignment is already registered exactly so (same person, role, unit, period
+    and note) is unchanged; two rows giving a person the same role for the same unit over
+    overlapping periods are refused, naming the other row; every rule of ``assign_role``
+    (unit or none, abolished units, overlap with a registered assignment, 兼務の禁止) is
+    reported on its row.
+    """
+    require(actor, Action.MANAGE_ROLES, municipality=municipality)
+    columns = ROLE_ASSIGNMENT_COLUMNS
+    roles, role_names = _role_map(municipality)
+    rows = read_rows(data, filename, columns, **limits)
+    issues: list[ImportIssue] = []
+    parser = _Parser(columns, unique=False, roles=roles, role_names=role_names)
+    parsed = [p for p in (parser.parse(r, issues) for r in rows) if p is not None]
+    units = {u.code: u for u in OrgUnit.objects.filter(municipality=municipality)}
+    people: dict[str, Person] = {}
+    for chunk in _chunks({p.data["person"] for p in parsed}):
+        people.update(
+            (person.employee_number, person)
+            for person in Person.objects.filter(
+                municipality=municipality, employee_number__in=chunk
+            )
+        )
+    periods: dict[tuple[str, str, str], list[_Period]] = {}
+    checked: list[tuple[_Parsed, _Period]] = []
+    for p in parsed:
+        before = len(issues)
+        if p.data["person"] not in people:
+            issues.append(_unknown_person(p.row))
+        _resolve_unit(p, "org_unit", units, columns, issues)
+        period = _period_of(p, issues)
+        if period is not None:
+            key = (p.data["person"], p.data["role"], p.unit_codes.get("org_unit", ""))
+            periods.setdefault(key, []).append(period)
+        if len(issues) == before and period is not None:
+            checked.append((p, period))
+    _overlaps_in_file(periods, issues)
+    if issues:
+        raise ImportRejected(issues)
+    registered: set[tuple[Any, ...]] = set()
+    for chunk in _chunks({people[p.data["person"]].pk for p, _period in checked}):
+        registered.update(
+            RoleAssignment.objects.filter(person_id__in=chunk).values_list(
+                "person_id", "role", "org_unit_id", "start_date", "end_date", "note"
+            )
+        )
+
+    def save(item: tuple[_Parsed, _Period]) -> str:
+        p, period = item
+        person, unit, note = (
+            people[p.data["person"]],
+            p.data.get("org_unit"),
+            p.data.get("note", ""),
+        )
+        key = (person.pk, p.data["role"], unit.pk if unit else None, period.start, period.end)
+        if (*key, note) in registered:
+            return "unchanged"
+        services.assign_role(
+            actor,
+            person,
+            p.data["role"],
+            org_unit=unit,
+            fiscal_year=p.data.get("fiscal_year"),
+            start_date=p.data.get("start_date"),
+            end_date=p.data.get("end_date"),
+            note=note,
+        )
+        return "created"
+
+    return _run(
+        actor,
+        municipality,
+        kind="role_assignment",
+        filename=filename,
+        items=checked,
+        columns=columns,
+        issues=issues,
+        save=save,
+        total=len(checked),
+        progress=progress,
     )
 
 
@@ -729,6 +1157,34 @@ def person_rows(people: Iterable[Person]) -> list[list[str]]:
             else:
                 row.append(_cell(c, getattr(p, c.field)))
         out.append(row)
+    return out
+
+
+def role_assignment_rows(
+    assignments: Iterable[RoleAssignment], labels: dict[str, str]
+) -> list[list[str]]:
+    """The export rows of ``assignments`` (with ``person`` and ``org_unit`` selected).
+
+    ``labels`` are the role names as the municipality shows them in Japanese. An assignment for
+    a whole fiscal year is written as its 年度 (令和7年度); any other period, including a year
+    ended early, as its start and end dates.
+    """
+    out = []
+    for a in assignments:
+        whole_year = a.fiscal_year is not None and (a.start_date, a.end_date) == (
+            fiscal_year_bounds(a.fiscal_year)
+        )
+        out.append(
+            [
+                a.person.employee_number,
+                labels.get(a.role, a.role),
+                a.org_unit.code if a.org_unit else "",
+                wareki_fiscal_year(a.fiscal_year) if whole_year else "",
+                "" if whole_year else a.start_date.isoformat(),
+                "" if whole_year or a.end_date is None else a.end_date.isoformat(),
+                a.note,
+            ]
+        )
     return out
 
 

@@ -1,4 +1,5 @@
-"""Import, export and template pages of org units and people (``core.io`` does the work)."""
+"""Import, export and template pages of org units, people and role assignments, and the page of
+an import running in the background (``core.io`` and ``core.io_jobs`` do the work)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
-from . import io
+from . import io, io_jobs
+from .calendar import fiscal_year_bounds
 from .forms import ImportForm
-from .models import OrgUnit, Person
+from .models import ImportJob, OrgUnit, Person, RoleAssignment
 from .permissions import Action
+from .templatetags.isms_roles import role_labels
 from .views import _municipality_for, _scoped
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -25,7 +29,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @dataclass(frozen=True)
 class _Kind:
-    """What differs between the org-unit and the staff import/export pages."""
+    """What differs between the org-unit, staff and role-assignment import/export pages."""
 
     title: Any
     filename: str  # without suffix; ASCII so every browser keeps it
@@ -34,9 +38,22 @@ class _Kind:
     manage: Action
     list_url: str
     template_url: str
-    model: type[OrgUnit] | type[Person]
-    export_rows: Callable[[QuerySet[Any]], list[list[str]]]
+    model: type[OrgUnit] | type[Person] | type[RoleAssignment]
+    export_rows: Callable[[HttpRequest, QuerySet[Any]], list[list[str]]]
     importer: Callable[..., Any]
+    job_kind: str  # ImportJob.Kind
+
+
+def _role_assignment_rows(request: HttpRequest, qs: QuerySet[Any]) -> list[list[str]]:
+    """The assignments running at some time in the fiscal year chosen (as the role list)."""
+    lo, hi = fiscal_year_bounds(request.fiscal_year)  # type: ignore[attr-defined]
+    qs = (
+        qs.filter(start_date__lte=hi)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=lo))
+        .select_related("person", "org_unit")
+        .order_by("role", "org_unit__sort_order", "org_unit__code", "person__employee_number")
+    )
+    return io.role_assignment_rows(qs, role_labels(request.municipality, "ja"))  # type: ignore[attr-defined]
 
 
 ORG_UNITS = _Kind(
@@ -48,8 +65,9 @@ ORG_UNITS = _Kind(
     "core:org_unit_list",
     "core:org_unit_template",
     OrgUnit,
-    lambda qs: io.org_unit_rows(qs.order_by("sort_order", "code")),
+    lambda request, qs: io.org_unit_rows(qs.order_by("sort_order", "code")),
     io.import_org_units,
+    ImportJob.Kind.ORG_UNIT,
 )
 PEOPLE = _Kind(
     _("Import staff"),
@@ -60,9 +78,24 @@ PEOPLE = _Kind(
     "core:person_list",
     "core:person_template",
     Person,
-    lambda qs: io.person_rows(qs.select_related("org_unit").order_by("employee_number")),
+    lambda request, qs: io.person_rows(qs.select_related("org_unit").order_by("employee_number")),
     io.import_people,
+    ImportJob.Kind.PERSON,
 )
+ROLE_ASSIGNMENTS = _Kind(
+    _("Import role assignments"),
+    "role-assignments",
+    io.ROLE_ASSIGNMENT_COLUMNS,
+    Action.VIEW_ROLES,
+    Action.MANAGE_ROLES,
+    "core:role_assignment_list",
+    "core:role_assignment_template",
+    RoleAssignment,
+    _role_assignment_rows,
+    io.import_role_assignments,
+    ImportJob.Kind.ROLE_ASSIGNMENT,
+)
+KINDS = {k.job_kind: k for k in (ORG_UNITS, PEOPLE, ROLE_ASSIGNMENTS)}
 
 
 def _download(kind: _Kind, request: HttpRequest, rows: list[list[str]], stem: str) -> HttpResponse:
@@ -81,7 +114,7 @@ def _download(kind: _Kind, request: HttpRequest, rows: list[list[str]], stem: st
 
 def _export(request: HttpRequest, kind: _Kind) -> HttpResponse:
     qs = _scoped(request, kind.view, kind.model.objects.all())
-    return _download(kind, request, kind.export_rows(qs), kind.filename)
+    return _download(kind, request, kind.export_rows(request, qs), kind.filename)
 
 
 def _template(request: HttpRequest, kind: _Kind) -> HttpResponse:
@@ -97,7 +130,19 @@ def _import(request: HttpRequest, kind: _Kind) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             io.check_size(upload.size)
-            result = kind.importer(request.user, municipality, upload.read(), upload.name)
+            data = upload.read()
+            rows = io.count_rows(data, upload.name)
+            if rows > io_jobs.BACKGROUND_ROWS:
+                job = io_jobs.start(
+                    request.user,  # type: ignore[arg-type]
+                    municipality,
+                    kind=kind.job_kind,
+                    filename=upload.name,
+                    data=data,
+                    rows=rows,
+                )
+                return redirect("core:import_job_detail", pk=job.pk)
+            result = kind.importer(request.user, municipality, data, upload.name)
         except io.ImportRejected as exc:
             issues = exc.issues
         else:
@@ -121,6 +166,8 @@ def _import(request: HttpRequest, kind: _Kind) -> HttpResponse:
             "headers": [c.header for c in kind.columns],
             "template_url": kind.template_url,
             "cancel_name": kind.list_url,
+            "background_rows": io_jobs.BACKGROUND_ROWS,
+            "adds_only": kind is ROLE_ASSIGNMENTS,
         },
     )
 
@@ -153,3 +200,47 @@ def person_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_template(request: HttpRequest) -> HttpResponse:
     return _template(request, PEOPLE)
+
+
+@login_required
+def role_assignment_import(request: HttpRequest) -> HttpResponse:
+    return _import(request, ROLE_ASSIGNMENTS)
+
+
+@login_required
+def role_assignment_export(request: HttpRequest) -> HttpResponse:
+    return _export(request, ROLE_ASSIGNMENTS)
+
+
+@login_required
+def role_assignment_template(request: HttpRequest) -> HttpResponse:
+    return _template(request, ROLE_ASSIGNMENTS)
+
+
+@login_required
+@require_GET
+def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress, then the outcome, of a background import; htmx polls the status part.
+
+    Only users of the job's municipality who may manage its kind see it; anyone else gets 404
+    (another municipality's job) or 403 (a right they lack).
+    """
+    municipality = request.municipality  # type: ignore[attr-defined]
+    job = ImportJob.objects.filter(pk=pk, municipality=municipality).first()
+    if municipality is None or job is None:
+        raise Http404
+    kind = KINDS[job.kind]
+    _municipality_for(request, kind.manage)
+    job = io_jobs.refresh(job)
+    done, total = io_jobs.progress_of(job)
+    context = {
+        "job": job,
+        "kind": kind,
+        "done": done,
+        "total": total,
+        "percent": int(done * 100 / total) if total else 0,
+        "issues": [io.ImportIssue(**i) for i in job.issues],
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "core/import_job_status.html", context)
+    return render(request, "core/import_job.html", context)

@@ -11,6 +11,11 @@ Every view, API handler, CLI command and task asks this module, never compares r
   tenancy is applied in one place;
 - :func:`check_separation` and :func:`check_auditor_independence` enforce 兼務の禁止 unless a
   ``SoDWaiver`` with a reason was recorded.
+
+**Deputies (代理・代決).** A person named in a ``Delegation`` holds, for its period, the role of
+the assignment delegated (while that assignment is in force). :func:`active_roles` counts those
+roles; :func:`require` returns the :class:`Capacity` in which the user acts, so that a service
+can journal "on behalf of" and check separation of duties against the absent holder too.
 """
 
 from __future__ import annotations
@@ -18,14 +23,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Municipality, OrgUnit, Person, RoleAssignment, SoDWaiver, User
+from .models import Delegation, Municipality, OrgUnit, Person, RoleAssignment, SoDWaiver, User
 from .roles import Role
 
 M = TypeVar("M", bound=models.Model)
@@ -49,6 +54,10 @@ class Action(StrEnum):
     VIEW_JOURNAL = "view_journal"
     VIEW_QUARANTINE = "view_quarantine"
     RELEASE_QUARANTINE = "release_quarantine"
+    VIEW_ASSETS = "view_assets"
+    VIEW_ALL_ASSETS = "view_all_assets"
+    MANAGE_ASSETS = "manage_assets"
+    APPROVE_ASSET_LIFECYCLE = "approve_asset_lifecycle"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +74,10 @@ class Rule:
 
 _LEADS = frozenset({Role.CISO, Role.DEPUTY_CISO, Role.LEAD_SECURITY_OFFICER})
 _QUARANTINE = _LEADS | {Role.SYSTEM_MANAGER}
+# Those who answer for a unit's information assets (対策基準 1): the 情報セキュリティ管理者 of a 課
+# and the 情報セキュリティ責任者 of a 部, for their own units; the leads, for all.
+UNIT_ASSET_ROLES = frozenset({Role.DIVISION_SECURITY_MANAGER, Role.BUREAU_SECURITY_OFFICER})
+_ASSET_MANAGERS = _LEADS | UNIT_ASSET_ROLES
 
 RULES: dict[Action, Rule] = {
     Action.CREATE_MUNICIPALITY: Rule(platform_only=True),
@@ -98,17 +111,33 @@ RULES: dict[Action, Rule] = {
     Action.RELEASE_QUARANTINE: Rule(
         roles=_QUARANTINE, municipality_admin=True, service_admin=True, sensitive=True
     ),
+    # Every member of staff sees the assets of their own unit; the assets app narrows the
+    # rest by unit (``units_held``). The leads and the auditors see the whole register.
+    Action.VIEW_ASSETS: Rule(all_staff=True, service_admin=True, sensitive=True),
+    Action.VIEW_ALL_ASSETS: Rule(
+        roles=_LEADS | {Role.LEAD_AUDIT_OFFICER, Role.AUDITOR},
+        municipality_admin=True,
+        service_admin=True,
+        sensitive=True,
+    ),
+    Action.MANAGE_ASSETS: Rule(
+        roles=_ASSET_MANAGERS, municipality_admin=True, service_admin=True, sensitive=True
+    ),
+    # Approvals of 運搬, 外部提供 and 廃棄 are the role holders' alone, never an account flag's.
+    Action.APPROVE_ASSET_LIFECYCLE: Rule(roles=_ASSET_MANAGERS, sensitive=True),
 }
 
 
-def active_roles(user: User, day: datetime.date | None = None) -> frozenset[Role]:
-    """Return the roles the user's person holds on ``day`` (today), in their municipality.
+def _day_cache(user: User, key: str, day: datetime.date) -> tuple[dict[datetime.date, Any], bool]:
+    cache: dict[datetime.date, Any] = user.__dict__.setdefault(key, {})
+    return cache, day in cache
 
-    Cached on the user object, which lives for one request.
-    """
+
+def own_roles(user: User, day: datetime.date | None = None) -> frozenset[Role]:
+    """Return the roles the user's person holds through their own assignments on ``day``."""
     day = day or timezone.localdate()
-    cache: dict[datetime.date, frozenset[Role]] = user.__dict__.setdefault("_isms_roles", {})
-    if day not in cache:
+    cache, hit = _day_cache(user, "_isms_own_roles", day)
+    if not hit:
         person_id = Person.objects.filter(user=user, is_active=True).values_list("pk", flat=True)
         held = (
             RoleAssignment.objects.filter(
@@ -120,7 +149,123 @@ def active_roles(user: User, day: datetime.date | None = None) -> frozenset[Role
             .values_list("role", flat=True)
         )
         cache[day] = frozenset(Role(r) for r in held)
-    return cache[day]
+    result: frozenset[Role] = cache[day]
+    return result
+
+
+def delegations_held(user: User, day: datetime.date | None = None) -> list[Delegation]:
+    """Return the delegations in force on ``day`` that make the user a deputy (代理)."""
+    day = day or timezone.localdate()
+    cache, hit = _day_cache(user, "_isms_delegations", day)
+    if not hit:
+        cache[day] = list(
+            Delegation.objects.filter(
+                deputy__user=user,
+                deputy__is_active=True,
+                municipality_id=user.municipality_id,
+                revoked_at__isnull=True,
+                start_date__lte=day,
+                end_date__gte=day,
+                assignment__start_date__lte=day,
+                assignment__person__is_active=True,
+            )
+            .filter(
+                models.Q(assignment__end_date__isnull=True)
+                | models.Q(assignment__end_date__gte=day)
+            )
+            .select_related("assignment__person", "assignment__org_unit")
+            .order_by("pk")
+        )
+    result: list[Delegation] = cache[day]
+    return result
+
+
+def active_roles(user: User, day: datetime.date | None = None) -> frozenset[Role]:
+    """Return the roles the user holds on ``day`` (today): their own and those they deputise.
+
+    Cached on the user object, which lives for one request.
+    """
+    delegated = {Role(d.assignment.role) for d in delegations_held(user, day)}
+    return own_roles(user, day) | delegated
+
+
+def units_held(
+    user: User, roles: frozenset[Role] | set[Role], day: datetime.date | None = None
+) -> dict[int, Delegation | None]:
+    """Return the org units for which the user holds one of ``roles`` on ``day`` (today).
+
+    Maps each unit id to None when held in the user's own right, or to the delegation that
+    makes them deputy for it. Municipality-wide assignments (no unit) are not included.
+    """
+    day = day or timezone.localdate()
+    held: dict[int, Delegation | None] = {}
+    for d in delegations_held(user, day):
+        if d.assignment.role in roles and d.assignment.org_unit_id is not None:
+            held[d.assignment.org_unit_id] = d
+    own = (
+        RoleAssignment.objects.filter(
+            person__user=user,
+            person__is_active=True,
+            municipality_id=user.municipality_id,
+            role__in=[r.value for r in roles],
+            org_unit__isnull=False,
+            start_date__lte=day,
+        )
+        .filter(models.Q(end_date__isnull=True) | models.Q(end_date__gte=day))
+        .values_list("org_unit_id", flat=True)
+    )
+    for unit_id in own:
+        held[unit_id] = None
+    return held
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """In what capacity a user performs an allowed action: in their own right, or as a deputy."""
+
+    delegation: Delegation | None = None
+
+    @property
+    def on_behalf_of(self) -> Person | None:
+        """The absent holder of the role, when the user acts as their deputy."""
+        return self.delegation.assignment.person if self.delegation is not None else None
+
+    @property
+    def label(self) -> str:
+        """What the journal records in ``on_behalf_of`` (empty when acting in one's own right)."""
+        if self.delegation is None:
+            return ""
+        from .templatetags.isms_roles import role_labels
+
+        a = self.delegation.assignment
+        # The journal is kept in Japanese, with the municipality's own name of the role.
+        with translation.override("ja"):
+            role = role_labels(a.municipality_id, "ja")[a.role]
+        where = f", {a.org_unit.name}" if a.org_unit is not None else ""
+        return f"{a.person} ({role}{where})"
+
+
+OWN_RIGHT = Capacity()
+
+
+def capacity(user: User | None, action: Action) -> Capacity:
+    """Return the capacity in which ``user`` may do ``action`` (call only once it is allowed).
+
+    One's own right wins: a deputy who could do the action anyway acts for nobody.
+    """
+    if user is None or not user.is_authenticated:
+        return OWN_RIGHT
+    rule = RULES[action]
+    if user.is_service_admin or user.is_superuser or user.municipality_id is None:
+        return OWN_RIGHT
+    if rule.all_staff or (rule.municipality_admin and user.is_municipality_admin):
+        return OWN_RIGHT
+    if rule.roles & own_roles(user):
+        return OWN_RIGHT
+    for d in delegations_held(user):
+        if d.assignment.role in rule.roles:
+            return Capacity(d)
+    return OWN_RIGHT
 
 
 def allowed_municipality_ids(user: User | None, action: Action) -> list[int]:
@@ -196,10 +341,12 @@ def require(
     obj: models.Model | None = None,
     *,
     municipality: Municipality | int | None = None,
-) -> None:
-    """Raise ``PermissionDenied`` unless :func:`can` allows the action."""
+) -> Capacity:
+    """Raise ``PermissionDenied`` unless :func:`can` allows the action; else return the capacity
+    in which the user acts (own right, or deputy of an absent holder)."""
     if not can(user, action, obj, municipality=municipality):
         raise PermissionDenied(_("You are not allowed to do this."))
+    return capacity(user, action)
 
 
 def municipality_lookup(model: type[models.Model]) -> str:
@@ -230,20 +377,41 @@ def _waived(kind: str, person: Person, subject: str) -> bool:
     ).exists()
 
 
-def check_separation(*, applicant: Person | None, approver: Person | None, subject: str) -> None:
-    """Refuse an approval by the applicant themself, unless a waiver for ``subject`` exists."""
-    if applicant is None or approver is None or applicant.pk != approver.pk:
+def check_separation(
+    *,
+    applicant: Person | None,
+    approver: Person | None,
+    subject: str,
+    on_behalf_of: Person | None = None,
+) -> None:
+    """Refuse an approval by the applicant themself, unless a waiver for ``subject`` exists.
+
+    A deputy approving on behalf of the applicant is the applicant approving: refused too.
+    """
+    if applicant is None:
         return
-    if _waived(SoDWaiver.Kind.APPLICANT_APPROVER, approver, subject):
-        return
-    raise SeparationOfDutiesError(
-        _(
-            "%(person)s cannot approve their own request (兼務の禁止). Ask another approver, "
-            "or have the CISO record an exception with its reason."
+    for person in (approver, on_behalf_of):
+        if person is None or applicant.pk != person.pk:
+            continue
+        if _waived(SoDWaiver.Kind.APPLICANT_APPROVER, person, subject):
+            continue
+        if person is on_behalf_of:
+            raise SeparationOfDutiesError(
+                _(
+                    "%(person)s asked for this themself: their deputy cannot approve it for "
+                    "them (兼務の禁止). Ask another approver."
+                )
+                % {"person": person},
+                code="sod_applicant_approver",
+            )
+        raise SeparationOfDutiesError(
+            _(
+                "%(person)s cannot approve their own request (兼務の禁止). Ask another approver, "
+                "or have the CISO record an exception with its reason."
+            )
+            % {"person": person},
+            code="sod_applicant_approver",
         )
-        % {"person": approver},
-        code="sod_applicant_approver",
-    )
 
 
 def unit_and_ancestors(unit: OrgUnit | None) -> list[int]:

@@ -7,14 +7,18 @@ keep pointing at the unit they were made for; people of a merged unit move to th
 absorbs it, and role assignments for a unit that ends are ended the day before, so the history
 of who held which role stays true.
 
-Changes take effect on a day in the past or today. Each service checks
+Changes take effect on a day in the past or today; a change decided ahead is kept as a
+``PlannedOrgChange`` and carried out on its day (``planned_changes``). Each service checks
 ``Action.MANAGE_ORGANISATION``, validates everything before writing, and writes the change, the
 versions and the journal entries (``journal.record_many``) in one transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +59,20 @@ __all__ = [
 
 REORGANISE_FIELDS = {"name", "name_kana", "parent", "code"}
 
+# Set while a planned change is tried out (and rolled back) before its day.
+_trial: contextvars.ContextVar[bool] = contextvars.ContextVar("isms_reorg_trial", default=False)
+
+
+@contextlib.contextmanager
+def trial() -> Iterator[None]:
+    """Accept a future effective date inside the block: for a trial run that is rolled back
+    (``planned_changes.plan_change``); a change is never *recorded* ahead of its day."""
+    token = _trial.set(True)
+    try:
+        yield
+    finally:
+        _trial.reset(token)
+
 
 @dataclass
 class ReorganisationResult:
@@ -69,7 +87,7 @@ class ReorganisationResult:
 def _check_date(unit: OrgUnit, effective_date: datetime.date | None) -> datetime.date:
     if effective_date is None:
         raise ValidationError({"effective_date": _("Enter the date the change takes effect.")})
-    if effective_date > timezone.localdate():
+    if effective_date > timezone.localdate() and not _trial.get():
         raise ValidationError(
             {
                 "effective_date": _(

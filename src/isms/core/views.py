@@ -18,7 +18,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import history, journal, people, permissions, personnel, reorganisation, services
+from . import (
+    history,
+    journal,
+    people,
+    permissions,
+    personnel,
+    planned_changes,
+    reorganisation,
+    services,
+)
 from .calendar import fiscal_year_bounds, fiscal_year_of, wareki_fiscal_year
 from .forms import (
     CarryOverForm,
@@ -29,7 +38,15 @@ from .forms import (
     RoleAssignmentForm,
     RoleDisplayNameForm,
 )
-from .models import JournalEntry, Municipality, OrgUnit, Person, RoleAssignment, RoleDisplayName
+from .models import (
+    JournalEntry,
+    Municipality,
+    OrgUnit,
+    Person,
+    PlannedOrgChange,
+    RoleAssignment,
+    RoleDisplayName,
+)
 from .permissions import Action
 from .roles import Role
 from .templatetags.isms_roles import request_role_labels, role_labels
@@ -120,6 +137,9 @@ def org_unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "name_then": then[-1].name if then and then[-1].name != unit.name else "",
             "can_manage": unit.abolished_on is None
             and permissions.can(request.user, Action.MANAGE_ORGANISATION, unit),
+            "planned": unit.planned_changes.exclude(
+                state__in=[PlannedOrgChange.State.APPLIED, PlannedOrgChange.State.CANCELLED]
+            ).select_related("created_by"),
         },
     )
 
@@ -306,7 +326,25 @@ def org_unit_reorganise(request: HttpRequest, pk: int) -> HttpResponse:
     form = OrgUnitReorganiseForm(
         request.POST or None, unit=unit, initial={"effective_date": timezone.localdate()}
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and form.is_planned():
+        # A future date: kept as planned and carried out on the day by the nightly task.
+        planned = _save_with(
+            form,
+            lambda: planned_changes.plan_change(
+                request.user, unit, form.cleaned_data["kind"], **form.service_data()
+            ),
+        )
+        if planned is not None:
+            messages.success(
+                request,
+                _("Planned the reorganisation (%(kind)s) for %(date)s; it takes effect that day.")
+                % {
+                    "kind": planned.get_kind_display(),
+                    "date": planned.effective_date.isoformat(),
+                },
+            )
+            return redirect("core:org_unit_detail", pk=unit.pk)
+    elif request.method == "POST" and form.is_valid():
         result = _save_with(
             form,
             lambda: reorganisation.apply_change(
@@ -324,6 +362,29 @@ def org_unit_reorganise(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("core:org_unit_detail", pk=unit.pk)
     return _form_page(request, "core/org_unit_reorganise.html", form, unit=unit)
+
+
+@login_required
+def planned_change_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    planned = get_object_or_404(
+        _scoped(request, Action.MANAGE_ORGANISATION, PlannedOrgChange.objects.all()).select_related(
+            "org_unit"
+        ),
+        pk=pk,
+    )
+    if request.method != "POST":
+        return redirect("core:org_unit_detail", pk=planned.org_unit_id)
+    try:
+        planned_changes.cancel_planned(request.user, planned)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Cancelled the reorganisation planned for %(date)s.")
+            % {"date": planned.effective_date.isoformat()},
+        )
+    return redirect("core:org_unit_detail", pk=planned.org_unit_id)
 
 
 @login_required

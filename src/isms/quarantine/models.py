@@ -104,6 +104,8 @@ class Release(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+    # A deputy's approval names the absent holder they approved for (代理・代決).
+    approved_on_behalf_of = models.CharField(_("on behalf of"), max_length=200, blank=True)
     released_at = models.DateTimeField(_("released at"), null=True)
 
     class Meta:

@@ -63,7 +63,7 @@ def _snapshot(release: Release) -> dict[str, object]:
 
 def release_derivative(actor: User, message: QuarantinedMessage, *, reason: str = "") -> Release:
     """Deliver the sanitized derivative (held files removed) to the message's recipients."""
-    permissions.require(actor, Action.RELEASE_QUARANTINE, message)
+    capacity = permissions.require(actor, Action.RELEASE_QUARANTINE, message)
     text = _reason(reason, required=False)
     try:
         data = adapter.derivative(message)
@@ -85,25 +85,29 @@ def release_derivative(actor: User, message: QuarantinedMessage, *, reason: str 
             reason=text,
             requested_by=actor,
             approved_by=actor,
+            approved_on_behalf_of=capacity.label,
             released_at=timezone.now(),
         )
+        # Deliver before journaling: the journal's head lock is taken last and held for
+        # milliseconds, never across a delivery. A failed delivery rolls the release back.
+        try:
+            adapter.deliver(data, message.sender, message.recipients)
+        except adapter.ReleaseFailed as exc:
+            raise _failed(exc) from None
         journal.record(
             actor=actor,
             action="quarantine.release_derivative",
             obj=release,
             municipality=message.municipality_id,
             after=_snapshot(release),
+            on_behalf_of=capacity.label,
         )
-        try:
-            adapter.deliver(data, message.sender, message.recipients)
-        except adapter.ReleaseFailed as exc:
-            raise _failed(exc) from None
     return release
 
 
 def request_original(actor: User, message: QuarantinedMessage, *, reason: str) -> Release:
     """Ask for the original to be released; a second person must approve it."""
-    permissions.require(actor, Action.RELEASE_QUARANTINE, message)
+    capacity = permissions.require(actor, Action.RELEASE_QUARANTINE, message)
     text = _reason(reason, required=True)
     with transaction.atomic():
         # Lock the message so that two requests at once cannot both open a pending release.
@@ -127,6 +131,7 @@ def request_original(actor: User, message: QuarantinedMessage, *, reason: str) -
             obj=release,
             municipality=message.municipality_id,
             after=_snapshot(release),
+            on_behalf_of=capacity.label,
         )
     return release
 
@@ -134,7 +139,7 @@ def request_original(actor: User, message: QuarantinedMessage, *, reason: str) -
 def approve_original(actor: User, release: Release) -> Release:
     """As a second person, approve the release of the original and deliver it."""
     message = release.message
-    permissions.require(actor, Action.RELEASE_QUARANTINE, message)
+    capacity = permissions.require(actor, Action.RELEASE_QUARANTINE, message)
     if release.kind != Release.Kind.ORIGINAL or release.state != Release.State.PENDING:
         raise ValidationError(_("This release is not awaiting approval."))
     if release.requested_by_id == actor.pk:
@@ -142,10 +147,12 @@ def approve_original(actor: User, release: Release) -> Release:
             _("You asked for this release yourself; another person must approve it (兼務の禁止)."),
             code="sod_applicant_approver",
         )
+    # A deputy may not approve what the holder they stand in for asked for, nor their own.
     permissions.check_separation(
         applicant=_person(release.requested_by),
         approver=_person(actor),
         subject=f"quarantine-release:{release.pk}",
+        on_behalf_of=capacity.on_behalf_of,
     )
     try:
         data = adapter.original(message)
@@ -160,8 +167,14 @@ def approve_original(actor: User, release: Release) -> Release:
         before = _snapshot(release)
         release.state = Release.State.DONE
         release.approved_by = actor
+        release.approved_on_behalf_of = capacity.label
         release.released_at = timezone.now()
-        release.save(update_fields=["state", "approved_by", "released_at"])
+        release.save(update_fields=["state", "approved_by", "approved_on_behalf_of", "released_at"])
+        # Deliver before journaling (see release_derivative).
+        try:
+            adapter.deliver(data, message.sender, message.recipients)
+        except adapter.ReleaseFailed as exc:
+            raise _failed(exc) from None
         journal.record(
             actor=actor,
             action="quarantine.release_original",
@@ -169,11 +182,8 @@ def approve_original(actor: User, release: Release) -> Release:
             municipality=message.municipality_id,
             before=before,
             after=_snapshot(release),
+            on_behalf_of=capacity.label,
         )
-        try:
-            adapter.deliver(data, message.sender, message.recipients)
-        except adapter.ReleaseFailed as exc:
-            raise _failed(exc) from None
     return release
 
 

@@ -1,12 +1,15 @@
 """Models of the core app; each module lists its own ``__all__``."""
 
+from .imports import ImportJob
 from .journal import JournalEntry, JournalHead
-from .org import OrgUnit, Person, RoleAssignment, RoleDisplayName, SoDWaiver
-from .org_history import OrgChange, OrgUnitSuccession, OrgUnitVersion
+from .org import Delegation, OrgUnit, Person, RoleAssignment, RoleDisplayName, SoDWaiver
+from .org_history import OrgChange, OrgUnitSuccession, OrgUnitVersion, PlannedOrgChange
 from .tenancy import ApiToken, Municipality, Prefecture, ServiceAccessGrant, User
 
 __all__ = [
     "ApiToken",
+    "Delegation",
+    "ImportJob",
     "JournalEntry",
     "JournalHead",
     "Municipality",
@@ -15,6 +18,7 @@ __all__ = [
     "OrgUnitSuccession",
     "OrgUnitVersion",
     "Person",
+    "PlannedOrgChange",
     "Prefecture",
     "RoleAssignment",
     "RoleDisplayName",

@@ -49,6 +49,7 @@ class JournalEntry(models.Model):
     object_label = models.CharField(_("object"), max_length=200, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    on_behalf_of = models.CharField(_("on behalf of"), max_length=200, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 

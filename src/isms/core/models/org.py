@@ -13,7 +13,7 @@ from ..kana import fold, sort_key
 from ..roles import Role
 from .tenancy import Municipality, User
 
-__all__ = ["OrgUnit", "Person", "RoleAssignment", "RoleDisplayName", "SoDWaiver"]
+__all__ = ["Delegation", "OrgUnit", "Person", "RoleAssignment", "RoleDisplayName", "SoDWaiver"]
 
 
 def search_key_of(
@@ -276,3 +276,55 @@ class SoDWaiver(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+
+class Delegation(models.Model):
+    """代理・代決: while the holder of a role is absent, a named deputy acts in that role.
+
+    The deputy holds the role of one assignment (``assignment``), for the days from
+    ``start_date`` to ``end_date`` inclusive, and only while that assignment itself is in force;
+    a deputy's own deputy gets nothing (rights come from assignments, never from delegations).
+    Whatever the deputy does in that capacity is journaled as done on the holder's behalf.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    assignment = models.ForeignKey(
+        RoleAssignment,
+        verbose_name=_("role delegated"),
+        on_delete=models.PROTECT,
+        related_name="delegations",
+    )
+    deputy = models.ForeignKey(
+        Person, verbose_name=_("deputy"), on_delete=models.PROTECT, related_name="deputising"
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-start_date", "pk"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        indexes = [models.Index(fields=["deputy", "start_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="delegation_period_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deputy} ← {self.assignment}"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return (
+            self.revoked_at is None
+            and self.start_date <= day <= self.end_date
+            and self.assignment.is_active_on(day)
+        )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from .org import OrgUnit
 from .tenancy import Municipality, User
 
-__all__ = ["OrgChange", "OrgUnitSuccession", "OrgUnitVersion"]
+__all__ = ["OrgChange", "OrgUnitSuccession", "OrgUnitVersion", "PlannedOrgChange"]
 
 
 class OrgChange(models.Model):
@@ -132,3 +132,47 @@ class OrgUnitSuccession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.predecessor} → {self.successor}"
+
+
+class PlannedOrgChange(models.Model):
+    """A 組織改正 decided ahead of its effective date (usually in March, for 4/1).
+
+    Checked when planned; carried out by the daily task on its day through the same services
+    as an immediate change (``core.planned_changes.apply_due``). Until then the organisation
+    is unchanged. ``params`` holds the service's arguments, units by primary key.
+    """
+
+    class State(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        APPLIED = "applied", _("Carried out")
+        FAILED = "failed", _("Could not be carried out")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="planned_changes")
+    kind = models.CharField(_("kind of change"), max_length=20, choices=OrgChange.Kind.choices)
+    effective_date = models.DateField(_("effective date"))
+    params = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.PLANNED
+    )
+    error = models.TextField(_("why it could not be carried out"), blank=True)
+    applied_change = models.ForeignKey(
+        OrgChange, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["effective_date", "pk"]
+        verbose_name = _("planned reorganisation")
+        verbose_name_plural = _("planned reorganisations")
+        indexes = [models.Index(fields=["state", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.org_unit} {self.effective_date.isoformat()}"
