@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "isms.core",
     "isms.policy",
     "isms.quarantine",
+    "isms.assets",
     "isms.web",
 ]
 

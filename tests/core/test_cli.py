@@ -35,14 +35,27 @@ def test_demo_loads_tsuru_and_covers_every_role(capsys):
 @pytest.mark.django_db
 def test_demo_is_idempotent():
     """A second run adds no record; only the password changes (and is journaled)."""
+    from isms.assets.models import AssetHost, DisposalRecord, InformationAsset, LifecycleRequest
+
+    def asset_counts() -> tuple[int, ...]:
+        return (
+            InformationAsset.objects.count(),
+            AssetHost.objects.count(),
+            DisposalRecord.objects.count(),
+            LifecycleRequest.objects.count(),
+            JournalEntry.objects.filter(action__startswith="asset").count(),
+        )
+
     call_command("demo", password="first-password")
     counts = (OrgUnit.objects.count(), Person.objects.count(), RoleAssignment.objects.count())
+    assets = asset_counts()
     call_command("demo", password="second-password")
     assert (
         OrgUnit.objects.count(),
         Person.objects.count(),
         RoleAssignment.objects.count(),
     ) == counts
+    assert asset_counts() == assets
     assert User.objects.get(username="staff").check_password("second-password")
     assert JournalEntry.objects.filter(action="org_unit.create").count() == counts[0]
     assert JournalEntry.objects.filter(action="user.set_password").count() == 2 * 6
@@ -151,3 +164,65 @@ def test_sod_waiver_lets_the_waived_self_assignment_through():
     )
     assignment = services.assign_role(lead, person, Role.AUDITOR, fiscal_year=2040)
     assert assignment.person == person
+
+
+@pytest.mark.django_db
+def test_demo_has_last_years_manager_of_the_tax_division():
+    """History has something to answer: 税務課's manager last year was 佐々木, this year 小林."""
+    from django.utils import timezone
+
+    from isms.core import history
+    from isms.core.calendar import fiscal_year_of
+
+    call_command("demo", password="x-password")
+    m = Municipality.objects.get(code="192040")
+    this_year = fiscal_year_of(timezone.localdate())
+
+    def holders(year: int) -> list[str]:
+        found = history.holders_in(
+            m, Role.DIVISION_SECURITY_MANAGER, unit_name="税務課", fiscal_year=year
+        )
+        return [str(a.person) for a in found]
+
+    assert holders(this_year - 1) == ["佐々木 浩"]
+    assert holders(this_year) == ["小林 由美"]
+
+
+@pytest.mark.django_db
+def test_demo_assets_give_the_consistency_report_something_to_show():
+    """The planted inconsistencies, the duplicates, the out-of-scope hospital asset and the
+    university's asset are all there; the demo's disposal request awaits 総務課's manager."""
+    from isms.assets import services as asset_services
+    from isms.assets.consistency import consistency_report
+    from isms.assets.models import InformationAsset, LifecycleRequest
+    from isms.core.permissions import SeparationOfDutiesError
+
+    call_command("demo", password="x-password")
+    m = Municipality.objects.get(code="192040")
+    assets = InformationAsset.objects.filter(municipality=m)
+    assert assets.count() >= 25
+    assert {a.kind for a in assets} == set(InformationAsset.Kind.values)
+    assert {a.segment for a in assets} >= set(InformationAsset.Segment.values)
+    assert assets.values("owning_unit").distinct().count() >= 12
+    report = consistency_report(User.objects.get(username="lead"))
+    found = {(i.asset_number, i.code) for i in report.issues}
+    assert {
+        ("A-220-002", "specific_personal_info_outside_mynumber"),
+        ("A-230-001", "availability_without_backup"),
+        ("A-210-002", "mynumber_mfa_unconfirmed"),
+        ("A-210-002", "mynumber_export_block_unconfirmed"),
+        ("A-220-003", "medium_below_highest_class"),
+    } <= found
+    assert not any(number == "A-111-001" for number, _code in found)
+    assert report.duplicates and report.duplicates[0].asset_numbers == ("A-320-001", "A-320-002")
+    hospital = assets.get(asset_number="A-900-001")
+    assert hospital.in_scope is False and "医療に用いる" in hospital.out_of_scope_reason
+    university = assets.get(asset_number="A-420-001")
+    assert (university.used_by_university, university.in_scope) == (True, True)
+    assert assets.get(asset_number="A-110-004").status == "disposed"
+    request = LifecycleRequest.objects.get(asset__asset_number="A-110-005")
+    with pytest.raises(SeparationOfDutiesError):
+        asset_services.approve_lifecycle_request(User.objects.get(username="lead"), request)
+    asset_services.approve_lifecycle_request(User.objects.get(username="kacho"), request)
+    assert LifecycleRequest.objects.get(pk=request.pk).state == "approved"
+    assert journal.verify().ok

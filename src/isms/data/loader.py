@@ -7,6 +7,7 @@ demo password.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from isms.assets import services as asset_services
+from isms.assets.models import InformationAsset
 from isms.core import services
 from isms.core.calendar import fiscal_year_bounds, fiscal_year_of
 from isms.core.models import Municipality, OrgUnit, Person, RoleAssignment, User
@@ -82,8 +85,10 @@ def _ensure_person(m: Municipality, row: dict[str, Any], units: dict[str, OrgUni
 def _ensure_roles(
     person: Person, roles: list[dict[str, Any]], units: dict[str, OrgUnit], fy: int
 ) -> None:
-    lo, hi = fiscal_year_bounds(fy)
     for r in roles:
+        # "years_ago: 1" puts a role in last fiscal year, so that history has something to show.
+        year = fy - int(r.get("years_ago", 0))
+        lo, hi = fiscal_year_bounds(year)
         unit = units[r["unit"]] if r.get("unit") else None
         exists = (
             RoleAssignment.objects.filter(
@@ -93,7 +98,7 @@ def _ensure_roles(
             .exists()
         )
         if not exists:
-            services.assign_role(None, person, r["role"], org_unit=unit, fiscal_year=fy)
+            services.assign_role(None, person, r["role"], org_unit=unit, fiscal_year=year)
 
 
 def _ensure_login(m: Municipality, person: Person, username: str, password: str) -> None:
@@ -106,9 +111,52 @@ def _ensure_login(m: Municipality, person: Person, username: str, password: str)
         services.link_login(None, person, user)
 
 
+_ASSET_EXTRAS = ("unit", "custodian", "hosts", "confirm", "confirmed_by", "disposal", "requests")
+
+
+def _ensure_assets(m: Municipality, rows: list[dict[str, Any]], units: dict[str, OrgUnit]) -> None:
+    """Register the demo assets that are missing (by asset number), with their hosts, confirmed
+    controls, disposal record and pending requests; existing ones are left as they are."""
+    existing = set(
+        InformationAsset.objects.filter(municipality=m).values_list("asset_number", flat=True)
+    )
+    people = {p.employee_number: p for p in Person.objects.filter(municipality=m)}
+    for row in rows:
+        if row["asset_number"] in existing:
+            continue
+        data = {k: v for k, v in row.items() if k not in _ASSET_EXTRAS}
+        data["owning_unit"] = units[row["unit"]]
+        if row.get("custodian"):
+            data["custodian"] = people[row["custodian"]]
+        asset = asset_services.create_asset(None, m, **data).asset
+        for host in row.get("hosts", []):
+            asset_services.add_host(None, asset, **host)
+        confirmer = User.objects.filter(username=row.get("confirmed_by", "")).first()
+        if "mfa" in row.get("confirm", []):
+            asset_services.confirm_mfa(confirmer, asset)
+        if "export_blocked" in row.get("confirm", []):
+            asset_services.confirm_export_blocked(confirmer, asset)
+        if row.get("disposal"):
+            d = row["disposal"]
+            asset_services.record_disposal(
+                None,
+                asset,
+                disposed_on=timezone.localdate() - datetime.timedelta(days=int(d["days_ago"])),
+                method=d["method"],
+                disposed_by=people[d["by"]],
+            )
+        for request in row.get("requests", []):
+            applicant = User.objects.get(username=request["by"])
+            asset_services.request_lifecycle(
+                applicant, asset, kind=request["kind"], details=request["details"]
+            )
+
+
 def load_demo(name: str = "tsuru", *, password: str | None = None) -> DemoResult:
-    """Load the configuration plus the demo org chart, people, roles and logins."""
+    """Load the configuration plus the demo org chart, people, roles, logins and assets."""
     spec = read_yaml(DATA_DIR / name / "demo_org.yaml")
+    assets_file = DATA_DIR / name / "demo_assets.yaml"
+    assets = read_yaml(assets_file)["assets"] if assets_file.exists() else []
     password = password or secrets.token_urlsafe(9)
     fy = fiscal_year_of(timezone.localdate())
     with transaction.atomic():
@@ -128,4 +176,5 @@ def load_demo(name: str = "tsuru", *, password: str | None = None) -> DemoResult
             )
         services.set_password(None, admin, password, validate=False)
         result.logins.insert(0, ("admin", "団体管理者"))
+        _ensure_assets(m, assets, units)
     return result
