@@ -16,6 +16,8 @@ from isms.core.calendar import fiscal_year_of
 from isms.core.models import Delegation, ImportJob, OrgUnit, Person, RoleAssignment, RoleDisplayName
 from isms.core.permissions import Action
 from isms.quarantine.models import Release
+from tests.assets import io_specs as asset_io_specs
+from tests.assets import web_specs as asset_web_specs
 from tests.support import access
 from tests.support.access import ADMIN, EVERYONE, LEAD, SERVICE, STAFF, WEB, AccessSpec
 from tests.support.routes import ROUTES, org_unit_file, person_file, role_assignment_file
@@ -407,6 +409,9 @@ SPECS = [
         target=lambda t: t.delegation,
     ),
 ]
+
+# The asset register's pages keep their specs beside their tests.
+SPECS += asset_web_specs.SPECS + asset_io_specs.SPECS
 
 # Pages outside the matrix, and why.
 NOT_IN_MATRIX = {

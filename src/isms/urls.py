@@ -16,6 +16,7 @@ urlpatterns = [
     path("organisation/", include("isms.core.urls")),
     path("policy/", include("isms.policy.urls")),
     path("quarantine/", include("isms.quarantine.urls")),
+    path("assets/", include("isms.assets.urls")),
     path("api/v1/", api.urls),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -166,6 +166,7 @@ class Site(Tenant):
     pending_release: Any = None  # a release of another original, asked by another lead
     delegation: Any = None  # from tomorrow, ``staff`` deputises for ``lead`` (not in force today)
     planned: Any = None  # a 組織改正 of ``unit`` planned for next month
+    asset: Any = None  # an in-use 機密性2 asset of ``unit`` with one host (the register's)
 
     @classmethod
     def build(cls, t: Tenant) -> Site:
@@ -189,6 +190,7 @@ class Site(Tenant):
             pending_release=pending_release(quarantine(m, f"{m.pk}開放依頼"), requester),
             delegation=_future_delegation(t),
             planned=_planned_change(t),
+            asset=_asset(t),
         )
 
 
@@ -204,6 +206,16 @@ def _future_delegation(t: Tenant) -> Any:
         end_date=tomorrow,
         reason="出張",
     )
+
+
+def _asset(t: Tenant) -> Any:
+    from isms.assets import services as asset_services
+    from tests.assets.factories import make_asset
+
+    m = t.municipality
+    asset = make_asset(m, t.unit, name=f"{m.name[:2]}台帳資料", asset_number=f"W-{m.code}")
+    asset_services.add_host(None, asset, host_name=f"srv-{m.code}", network="10.0.0.0/24")
+    return asset
 
 
 def _planned_change(t: Tenant) -> Any:

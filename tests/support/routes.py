@@ -318,3 +318,16 @@ API_ROUTES: dict[str, ApiRoute] = {
     ),
     "api:cancel_planned_org_change": ApiRoute("POST", lambda t: {"planned_id": _planned(t)["pk"]}),
 }
+
+
+def _merge() -> None:
+    """Add the tables kept beside this one (one file per area, so that areas grow apart)."""
+    from tests.support import routes_assets, routes_assets_io
+
+    for module in (routes_assets, routes_assets_io):
+        ROUTES.update(module.ROUTES)
+        POST_DATA.update(module.POST_DATA)
+        API_ROUTES.update(module.API_ROUTES)
+
+
+_merge()
