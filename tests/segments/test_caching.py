@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import gc
+import weakref
 
 import pytest
 import yaml
@@ -14,10 +15,10 @@ from isms.segments import verify
 from isms.segments.compile import ChainFolder, RuleCompiler, _repeated
 from isms.segments.errors import ModelError
 from isms.segments.loader import load_model_text
-from isms.segments.parsers import iptables
+from isms.segments.parsers import iptables, parse_ruleset
 from isms.segments.rules import Field, Jump, RangeMatch, Rule, Ruleset, SourceLocation, Verdict
 from isms.segments.space import Space
-from isms.segments.verify import paused_collector
+from isms.segments.verify import paused_collector, prepare
 
 from .conftest import PLANTED
 from .test_oracle import draft_rulesets
@@ -141,3 +142,28 @@ def test_yaml_errors_read_the_same_with_the_fast_loader():
         load_model_text(text, source="m.yaml", base_dir=".")
     problem = getattr(expected.value, "problem", None) or str(expected.value)
     assert problem in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["fw-core.rules", "fw-core.json"])
+def test_a_parsed_rule_set_is_freed_without_the_cyclic_collector(name):
+    """No reference cycle holds a rule set: with the collector paused (as ``verify`` runs), it is
+    freed as soon as the last reference goes, not at the collector's next full pass."""
+    text = (PLANTED / name).read_text()
+    with paused_collector():
+        ruleset = parse_ruleset(
+            text,
+            format="iptables-save" if name.endswith(".rules") else "nftables-json",
+            source=name,
+        )
+        probe = weakref.ref(next(iter(ruleset.chains.values())))
+        del ruleset
+        assert probe() is None
+
+
+def test_a_verified_network_is_freed_without_the_cyclic_collector():
+    with paused_collector():
+        context = prepare(PLANTED / "model.yaml", today=datetime.date(2025, 4, 1))
+        context.engine.run()
+        probe = weakref.ref(next(iter(context.rulesets["fw-core"].chains.values())))
+        del context
+        assert probe() is None

@@ -38,6 +38,26 @@ class Node(Protocol):
     @property
     def dag_size(self) -> int: ...
 
+    @property
+    def level(self) -> int:
+        """The level of the top variable (constants sit below every variable)."""
+        ...
+
+    @property
+    def low(self) -> Node:
+        """The else-child, not complemented by this node's :attr:`negated` mark."""
+        ...
+
+    @property
+    def high(self) -> Node:
+        """The then-child, not complemented by this node's :attr:`negated` mark."""
+        ...
+
+    @property
+    def negated(self) -> bool:
+        """Whether this is a complemented edge (its children then read complemented)."""
+        ...
+
 
 class Manager(Protocol):
     """The operations of a BDD manager that the engine uses."""
@@ -51,6 +71,8 @@ class Manager(Protocol):
     def declare(self, *names: str) -> None: ...
 
     def var(self, name: str) -> Node: ...
+
+    def level_of_var(self, name: str) -> int: ...
 
     def cube(self, assignment: Mapping[str, bool]) -> Node: ...
 

@@ -124,19 +124,9 @@ class RuleAnalysis:
     def _callees_first(self, ruleset: Ruleset) -> list[tuple[str, str]]:
         order: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
-
-        def visit(key: tuple[str, str]) -> None:
-            seen.add(key)
-            for rule in ruleset.chains[key].rules:
-                if isinstance(rule.action, Jump):
-                    target = (key[0], rule.action.chain)
-                    if target not in seen:
-                        visit(target)
-            order.append(key)
-
         for key in ruleset.chains:
             if key not in seen:
-                visit(key)
+                _postorder(key, ruleset, seen, order)
         return order
 
     def _walk(self, chain: Chain, entry: Node) -> None:
@@ -277,3 +267,19 @@ class RuleAnalysis:
             return self.any_context()
         finally:
             self.state_domain = saved
+
+
+def _postorder(
+    key: tuple[str, str], ruleset: Ruleset, seen: set[tuple[str, str]], order: list[tuple[str, str]]
+) -> None:
+    """Append the chains ``key`` jumps to (depth first), then ``key`` itself.
+
+    Module-level, not a recursive closure: that would be a reference cycle holding the rule set.
+    """
+    seen.add(key)
+    for rule in ruleset.chains[key].rules:
+        if isinstance(rule.action, Jump):
+            target = (key[0], rule.action.chain)
+            if target not in seen:
+                _postorder(target, ruleset, seen, order)
+    order.append(key)

@@ -7,6 +7,11 @@ to a user chain X uses X's own decision and falls through where X returns. Base 
 their policy, so their decision covers every packet. Interfaces stay symbolic (``i*``/``e*``), so
 one fold per chain serves every (input, output) interface pair of the device: the engine fixes
 them with ``let``.
+
+The engine folds a chain for a *scope* (``scope.py``): only the rules that may match a packet of
+the scope's box, found through a per-chain index. That decision is exact on the box only; the
+whole chain's decision (the one the rule analysis observes) is exact everywhere, and serves a
+scope too when scoping would not save work.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from isms.segments.rules import (
     StateMatch,
     Verdict,
 )
+from isms.segments.scope import MIN_INDEXED, RuleIndex, Scope
 from isms.segments.space import Space
 from isms.segments.topology import DeviceInfo
 
@@ -44,6 +50,9 @@ ACCEPT = "accept"
 DROP = "drop"
 # observer(chain, rule index, rule, its match, decision of the rules after it)
 Observer = Callable[[Chain, int, Rule, Node, Decisions], None]
+WORK_LIMIT = 4
+"""Scoped folds of a long chain may fold this many times its rules before the whole chain is
+folded once and serves every later box."""
 
 
 def outcome_key(action: Verdict | Nat) -> OutcomeKey:
@@ -140,7 +149,7 @@ def _level(entry: tuple[Condition, Node, int]) -> int:
 
 
 class ChainFolder:
-    """Fold chains of one rule set into decisions, memoised per chain."""
+    """Fold chains of one rule set into decisions, memoised per chain (and per scope)."""
 
     def __init__(self, ruleset: Ruleset, compiler: RuleCompiler, observer: Observer | None = None):
         self.ruleset = ruleset
@@ -148,23 +157,74 @@ class ChainFolder:
         self.observer = observer
         self._user: dict[tuple[str, str], Decisions] = {}
         self._base: dict[tuple[str, str], Decisions] = {}
+        self._scoped: dict[tuple[str, str, bool, Scope], Decisions] = {}
+        self._dead: dict[tuple[str, str], frozenset[int]] = {}
+        self._indexes: dict[tuple[str, str], RuleIndex] = {}
+        self._work: dict[tuple[str, str], int] = {}  # rules folded for scopes, per chain
 
-    def stage(self, stage: Stage) -> Decisions:
-        """Return the decision of a base chain (every packet gets an outcome)."""
-        key = (stage.table, stage.chain)
-        if key not in self._base:
-            chain = self.ruleset.chain(*key)
-            self._base[key] = self._fold(chain, chain.policy or Verdict.ACCEPT)
-        return self._base[key]
+    def stage(self, stage: Stage, scope: Scope | None = None) -> Decisions:
+        """Return the decision of a base chain (every packet gets an outcome).
 
-    def user(self, table: str, name: str) -> Decisions:
+        With a ``scope`` the decision is exact only on the packets of its box (``scope.node``):
+        rules that match none of them are left out (see ``scope.py``).
+        """
+        chain = self.ruleset.chain(stage.table, stage.chain)
+        policy = chain.policy or Verdict.ACCEPT
+        if scope is not None:
+            return self._scoped_fold(chain, policy, scope)
+        return self._whole(chain, policy)
+
+    def folded(self, stage: Stage) -> Decisions | None:
+        """Return the whole decision of a base chain if it was folded already, else None."""
+        return self._base.get((stage.table, stage.chain))
+
+    def user(self, table: str, name: str, scope: Scope | None = None) -> Decisions:
         """Return the decision of a user chain (packets it returns have no outcome)."""
-        key = (table, name)
-        if key not in self._user:
-            self._user[key] = self._fold(self.ruleset.chain(table, name), None)
-        return self._user[key]
+        chain = self.ruleset.chain(table, name)
+        if scope is not None:
+            return self._scoped_fold(chain, None, scope)
+        return self._whole(chain, None)
 
-    def _fold(self, chain: Chain, policy: Verdict | None) -> Decisions:
+    def _whole(self, chain: Chain, policy: Verdict | None) -> Decisions:
+        """Return the decision of the whole chain, memoised (base chains with their policy)."""
+        memo = self._base if policy is not None else self._user
+        key = (chain.table, chain.name)
+        cached = memo.get(key)
+        if cached is None:
+            cached = memo[key] = self._fold(chain, policy)
+        return cached
+
+    def _scoped_fold(self, chain: Chain, policy: Verdict | None, scope: Scope) -> Decisions:
+        name = (chain.table, chain.name)
+        whole = (self._base if policy is not None else self._user).get(name)
+        if whole is not None:  # folded already (e.g. for the rule analysis): exact everywhere
+            return whole
+        key = (chain.table, chain.name, policy is not None, scope)
+        cached = self._scoped.get(key)
+        if cached is not None:
+            return cached
+        only = self._index(chain).candidates(scope)
+        work = self._work.get(name, 0) + len(only)
+        size = len(chain.rules)
+        if size >= MIN_INDEXED and (2 * len(only) > size or work > WORK_LIMIT * size):
+            # Scopes do not save work on this chain (its rules match most boxes, or many boxes
+            # came): the whole chain's decision, folded once, is exact on every box.
+            cached = self._whole(chain, policy)
+        else:
+            self._work[name] = work
+            cached = self._fold(chain, policy, scope, only)
+        self._scoped[key] = cached
+        return cached
+
+    def _fold(
+        self,
+        chain: Chain,
+        policy: Verdict | None,
+        scope: Scope | None = None,
+        only: list[int] | None = None,
+    ) -> Decisions:
+        """Fold the chain's rules; with a ``scope``, only the rules at the indexes ``only``
+        (ascending, its candidates): exact on the scope's box (jumps use the same scope)."""
         bdd = self.compiler.space.bdd
         true, false = bdd.true, bdd.false
         policy_key = outcome_key(policy) if policy is not None else None
@@ -174,11 +234,19 @@ class ChainFolder:
         decisions: Decisions = {}
         if policy_key is not None and policy_key != implicit:
             decisions[policy_key] = true
-        observer = self.observer
+        # A scoped fold is never observed: the analysis must see every rule.
+        observer = self.observer if only is None else None
         # Without an observer nothing needs a rule's match again, and a rule whose conditions
         # repeat those of an earlier rule that ends every packet it matches decides nothing.
-        dead = _repeated(chain.rules) if observer is None else frozenset()
-        for index in range(len(chain.rules) - 1, -1, -1):
+        order: list[int] | range
+        if only is None:
+            order = range(len(chain.rules))
+            dead = self._dead_rules(chain) if observer is None else frozenset()
+        else:
+            # A repeat's twin has the very same conditions, so it is a candidate too.
+            order = only
+            dead = _repeated(chain.rules, order)
+        for index in reversed(order):
             rule = chain.rules[index]
             action = rule.action
             if action is None or index in dead:
@@ -190,7 +258,7 @@ class ChainFolder:
                 continue
             new: Decisions = {}
             if isinstance(action, Jump):
-                target = self.user(chain.table, action.chain)
+                target = self.user(chain.table, action.chain, scope)
                 decided = _union(false, target.values())
                 keys = set(decisions) | set(target)
                 if policy_key is not None:
@@ -217,18 +285,35 @@ class ChainFolder:
             decisions = {key: value for key, value in new.items() if value != false}
         return decisions
 
+    def _index(self, chain: Chain) -> RuleIndex:
+        key = (chain.table, chain.name)
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = RuleIndex(chain)
+        return index
 
-def _repeated(rules: tuple[Rule, ...]) -> frozenset[int]:
+    def _dead_rules(self, chain: Chain) -> frozenset[int]:
+        key = (chain.table, chain.name)
+        dead = self._dead.get(key)
+        if dead is None:
+            dead = self._dead[key] = _repeated(chain.rules)
+        return dead
+
+
+def _repeated(rules: tuple[Rule, ...], indexes: Iterable[int] | None = None) -> frozenset[int]:
     """Return the indexes of rules no packet can reach: an earlier rule has the same conditions
     and ends every packet it matches (a verdict, RETURN, NAT or goto; not a jump, which may
     return).
 
     Conditions are compared by identity (parsers reuse one object per distinct condition), so a
     rule is skipped only when it certainly repeats one; a missed repeat costs time, not results.
+    ``indexes`` (ascending) limits the scan to some rules: the candidates of a scope, which hold
+    every twin of each of them, since twins have the very same conditions.
     """
     terminal: set[tuple[int, ...]] = set()
     out: set[int] = set()
-    for index, rule in enumerate(rules):
+    for index in range(len(rules)) if indexes is None else indexes:
+        rule = rules[index]
         action = rule.action
         if action is None:
             continue

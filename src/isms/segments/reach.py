@@ -7,6 +7,11 @@ in the kernel's order, the PREROUTING stages (filter and destination NAT), the r
 its destination. A per-(device, interface) set of what already arrived makes loops terminate.
 The result is, per destination zone, the relation between the header each source sent
 (``o_*``) and the header delivered (``c_*``), with the origin zone and the security-cloud mark.
+
+A device decides each stage with a chain decision *scoped* to the flows that arrive: folded
+without the rules that match no packet of their box (``scope.py``), which on a large network is
+most of them. A scoped decision is used only for flow sets its box holds, so results are those
+of the whole chain.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from isms.segments.rules import (
     StageKind,
     Verdict,
 )
+from isms.segments.scope import Scope, scope_of
 from isms.segments.space import Space
 from isms.segments.topology import DeviceInfo, RouteEntry, Topology
 
@@ -37,6 +43,15 @@ __all__ = ["DeviceEngine", "Engine", "Reachability", "StageTrace"]
 # A decided part of a flow set: the packets, the outcome, and the rules (or chain policies) that
 # decided it, outermost jump first.
 Decided = tuple[Node, OutcomeKey | None, tuple[Rule | Chain, ...]]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A stage's decision that is exact on the packets of one scope's box (see ``scope.py``),
+    or on every packet (no scope)."""
+
+    scope: Scope | None
+    decisions: Decisions
 
 
 @dataclass
@@ -61,8 +76,10 @@ class DeviceEngine:
         self.pre = self._stages(Hook.PREROUTING)
         self.fwd = self._stages(Hook.FORWARD)
         self.post = self._stages(Hook.POSTROUTING)
-        self._let: dict[tuple[int, int, int, OutcomeKey], Node] = {}
+        self._let: dict[tuple[Node, int, int], Node] = {}
         self._match: dict[tuple[int, int, int], Node] = {}
+        self._pieces: dict[tuple[int, int], list[_Piece]] = {}
+        self._scopes: dict[Node, Scope] = {}
         self.groups = self._route_groups()
         own = space.false
         for address in info.own:
@@ -110,10 +127,13 @@ class DeviceEngine:
 
     def decision_in(self, stage: Stage, key: OutcomeKey, iif: int, oif: int) -> Node:
         """Return the packets a stage sends to ``key`` for fixed interfaces."""
-        cache_key = (id(stage), iif, oif, key)
+        return self.fixed(self.decisions(stage).get(key, self.space.false), iif, oif)
+
+    def fixed(self, node: Node, iif: int, oif: int) -> Node:
+        """Return a set over free interfaces with both interfaces fixed, memoised."""
+        cache_key = (node, iif, oif)
         cached = self._let.get(cache_key)
         if cached is None:
-            node = self.decisions(stage).get(key, self.space.false)
             cached = self.space.bdd.let(self.space.iface_assignment(iif, oif), node)
             self._let[cache_key] = cached
         return cached
@@ -131,15 +151,47 @@ class DeviceEngine:
 
     # -- applying stages ----------------------------------------------------------------------
 
-    def apply(self, stage: Stage, flows: Node, iif: int, oif: int) -> Node:
-        """Return what survives a stage (rewritten by NAT where the stage is a NAT stage)."""
+    def piece(self, stage: Stage, flows: Node, iif: int, hint: Node | None = None) -> _Piece:
+        """Return a decision of ``stage`` that is exact on ``flows``.
+
+        The decision leaves out the rules that match no packet of the box around ``hint`` (when
+        ``hint`` holds ``flows``; otherwise around ``flows``), and is reused for every later flow
+        set of the same input interface that its box holds.
+        """
+        assert self.folder is not None
+        whole = self.folder.folded(stage)
+        if whole is not None:  # folded already (for the rule analysis): exact on every flow
+            return _Piece(None, whole)
+        pieces = self._pieces.setdefault((id(stage), iif), [])
+        for known in reversed(pieces):
+            if known.scope is not None and flows <= known.scope.node:
+                return known
+        source = hint if hint is not None and flows <= hint else flows
+        scope = self._scopes.get(source)
+        if scope is None:
+            scope = self._scopes[source] = scope_of(self.space, source)
+        made = _Piece(scope, self.folder.stage(stage, scope))
+        pieces.append(made)
+        return made
+
+    def apply(
+        self, stage: Stage, flows: Node, iif: int, oif: int, hint: Node | None = None
+    ) -> Node:
+        """Return what survives a stage (rewritten by NAT where the stage is a NAT stage).
+
+        ``hint``, a flow set that holds ``flows`` (the device's flows before routing split
+        them), lets one scoped decision serve every route (see :meth:`piece`).
+        """
         space = self.space
+        if flows == space.false:
+            return flows
+        piece = self.piece(stage, flows, iif, hint)
         if stage.kind is StageKind.FILTER:
-            return flows & self.decision_in(stage, ACCEPT, iif, oif)
+            return flows & self.fixed(piece.decisions.get(ACCEPT, space.false), iif, oif)
         untouched, flows = self._nat_scope(flows)
         out = untouched
-        for key in self.decisions(stage):
-            guard = self.decision_in(stage, key, iif, oif)
+        for key, decided in piece.decisions.items():
+            guard = self.fixed(decided, iif, oif)
             part = flows & guard
             if part == space.false or key == DROP:
                 continue
@@ -350,7 +402,7 @@ class Engine:
                 continue
             oif = engine.info.ifaces[route.iface].index
             for stage in (*engine.fwd, *engine.post):
-                part = engine.apply(stage, part, iif, oif)
+                part = engine.apply(stage, part, iif, oif, flows)
                 if part == space.false:
                     break
             else:

@@ -68,6 +68,7 @@ class Space:
         self._ranges: dict[tuple[Field, str, tuple[tuple[int, int], ...]], Node] = {}
         self._identity: Node | None = None
         self._chunks: dict[tuple[tuple[str, ...], int], Node] = {}
+        self._others: dict[Field | None, list[str]] = {}
 
     # -- variable names ---------------------------------------------------------------------
 
@@ -196,3 +197,22 @@ class Space:
     def exist(self, names: Iterable[str], u: Node) -> Node:
         """Existentially quantify ``names`` away."""
         return self.bdd.exist(list(names), u)
+
+    def unread_vars(self) -> list[str]:
+        """Return the variables that are not header fields as they are now: origin zone,
+        security-cloud mark, state, interfaces and the ``o_*`` copies."""
+        others = self._others.get(None)
+        if others is None:
+            keep = {name for field in Field for name in self.bits(field, "c")}
+            others = self._others[None] = [n for n in self.names if n not in keep]
+        return others
+
+    def project_header(self, field: Field, header: Node) -> Node:
+        """Return the values ``field`` takes in ``header``, a set over the current header alone
+        (:meth:`unread_vars` quantified away): only the other current fields are quantified."""
+        others = self._others.get(field)
+        if others is None:
+            keep = set(self.bits(field, "c"))
+            others = [name for f in Field for name in self.bits(f, "c") if name not in keep]
+            self._others[field] = others
+        return self.bdd.exist(others, header)

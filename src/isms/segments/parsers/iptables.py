@@ -475,28 +475,35 @@ class _Parser:
 
 def _check_loops(chains: dict[tuple[str, str], Chain], parser: _Parser) -> None:
     state: dict[tuple[str, str], int] = {}
-
-    def visit(key: tuple[str, str]) -> None:
-        state[key] = 1
-        for rule in chains[key].rules:
-            if isinstance(rule.action, Jump):
-                target = (key[0], rule.action.chain)
-                if state.get(target) == 1:
-                    loc = rule.location
-                    raise parser.error(
-                        loc.line,
-                        loc.text,
-                        f"jump to {target[1]} makes a loop of chains",
-                        "iptables refuses loops; remove the jump that leads back",
-                        "チェインのジャンプが循環している",
-                    )
-                if target not in state:
-                    visit(target)
-        state[key] = 2
-
     for key in chains:
         if key not in state:
-            visit(key)
+            _visit(key, chains, state, parser)
+
+
+def _visit(
+    key: tuple[str, str],
+    chains: dict[tuple[str, str], Chain],
+    state: dict[tuple[str, str], int],
+    parser: _Parser,
+) -> None:
+    # A module-level function, not a closure: a recursive closure is a reference cycle that
+    # would keep the parser, and with it the whole rule base, alive until the cyclic collector.
+    state[key] = 1
+    for rule in chains[key].rules:
+        if isinstance(rule.action, Jump):
+            target = (key[0], rule.action.chain)
+            if state.get(target) == 1:
+                loc = rule.location
+                raise parser.error(
+                    loc.line,
+                    loc.text,
+                    f"jump to {target[1]} makes a loop of chains",
+                    "iptables refuses loops; remove the jump that leads back",
+                    "チェインのジャンプが循環している",
+                )
+            if target not in state:
+                _visit(target, chains, state, parser)
+    state[key] = 2
 
 
 class _RuleReader:

@@ -383,28 +383,35 @@ class _Parser:
 
 def _check_loops(chains: dict[tuple[str, str], Chain], source: str) -> None:
     state: dict[tuple[str, str], int] = {}
-
-    def visit(key: tuple[str, str]) -> None:
-        state[key] = 1
-        for rule in chains[key].rules:
-            if isinstance(rule.action, Jump):
-                target = (key[0], rule.action.chain)
-                if state.get(target) == 1:
-                    raise ParseError(
-                        f"jump to {target[1]} makes a loop of chains",
-                        source=source,
-                        line=rule.location.line,
-                        text=rule.location.text,
-                        hint="nft refuses loops; remove the jump that leads back",
-                        message_ja="チェインのジャンプが循環している",
-                    )
-                if target not in state:
-                    visit(target)
-        state[key] = 2
-
     for key in chains:
         if key not in state:
-            visit(key)
+            _visit(key, chains, state, source)
+
+
+def _visit(
+    key: tuple[str, str],
+    chains: dict[tuple[str, str], Chain],
+    state: dict[tuple[str, str], int],
+    source: str,
+) -> None:
+    # Module-level, not a recursive closure: that would be a reference cycle keeping the rule
+    # base alive until the cyclic collector runs.
+    state[key] = 1
+    for rule in chains[key].rules:
+        if isinstance(rule.action, Jump):
+            target = (key[0], rule.action.chain)
+            if state.get(target) == 1:
+                raise ParseError(
+                    f"jump to {target[1]} makes a loop of chains",
+                    source=source,
+                    line=rule.location.line,
+                    text=rule.location.text,
+                    hint="nft refuses loops; remove the jump that leads back",
+                    message_ja="チェインのジャンプが循環している",
+                )
+            if target not in state:
+                _visit(target, chains, state, source)
+    state[key] = 2
 
 
 class _RuleReader:
