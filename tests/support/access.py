@@ -167,6 +167,8 @@ class Site(Tenant):
     delegation: Any = None  # from tomorrow, ``staff`` deputises for ``lead`` (not in force today)
     planned: Any = None  # a 組織改正 of ``unit`` planned for next month
     asset: Any = None  # an in-use 機密性2 asset of ``unit`` with one host (the register's)
+    lifecycle_request: Any = None  # a pending request by ``staff`` to transport ``asset``
+    import_job: Any = None  # a finished background import of staff
 
     @classmethod
     def build(cls, t: Tenant) -> Site:
@@ -175,6 +177,7 @@ class Site(Tenant):
         m = t.municipality
         quarantined = quarantine(m, f"{m.pk}件名")
         requester = make_user(m, f"requester-{m.code}", roles=(Role.LEAD_SECURITY_OFFICER,))
+        asset = _asset(t)
         return cls(
             **{f.name: getattr(t, f.name) for f in fields(Tenant)},
             service=make_user(None, f"service-{m.code}", service_admin_of=(m,)),
@@ -190,7 +193,9 @@ class Site(Tenant):
             pending_release=pending_release(quarantine(m, f"{m.pk}開放依頼"), requester),
             delegation=_future_delegation(t),
             planned=_planned_change(t),
-            asset=_asset(t),
+            asset=asset,
+            lifecycle_request=_lifecycle_request(t, asset),
+            import_job=_import_job(t),
         )
 
 
@@ -208,6 +213,19 @@ def _future_delegation(t: Tenant) -> Any:
     )
 
 
+def _import_job(t: Tenant) -> Any:
+    from isms.core.models import ImportJob
+
+    return ImportJob.objects.create(
+        municipality=t.municipality,
+        kind=ImportJob.Kind.PERSON,
+        filename="people.csv",
+        status=ImportJob.Status.DONE,
+        rows_total=3000,
+        created=3000,
+    )
+
+
 def _asset(t: Tenant) -> Any:
     from isms.assets import services as asset_services
     from tests.assets.factories import make_asset
@@ -216,6 +234,14 @@ def _asset(t: Tenant) -> Any:
     asset = make_asset(m, t.unit, name=f"{m.name[:2]}台帳資料", asset_number=f"W-{m.code}")
     asset_services.add_host(None, asset, host_name=f"srv-{m.code}", network="10.0.0.0/24")
     return asset
+
+
+def _lifecycle_request(t: Tenant, asset: Any) -> Any:
+    from isms.assets import services as asset_services
+
+    return asset_services.request_lifecycle(
+        t.staff, asset, kind="transport", details="本庁舎から支所へ運搬する。"
+    )
 
 
 def _planned_change(t: Tenant) -> Any:

@@ -211,7 +211,9 @@ def revoke_delegation(actor: User, delegation: Delegation) -> Delegation:
         raise PermissionDenied(_("You are not allowed to do this."))
     with transaction.atomic():
         d = (
-            Delegation.objects.select_for_update()
+            # Lock the delegation's row only: PostgreSQL cannot lock the nullable side of the
+            # outer join to the assignment's (optional) unit.
+            Delegation.objects.select_for_update(of=("self",))
             .select_related("assignment__person", "assignment__org_unit", "deputy")
             .get(pk=delegation.pk)
         )
