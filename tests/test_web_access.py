@@ -85,7 +85,7 @@ SPECS = [
         "web:coming_soon",
         None,
         EVERYONE,
-        url=lambda t: _url("web:coming_soon", slug="assets"),
+        url=lambda t: _url("web:coming_soon", slug="risks"),
         other=None,
     ),
     _page(

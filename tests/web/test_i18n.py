@@ -55,7 +55,8 @@ def test_japanese_translations_keep_every_placeholder():
     wrong = [
         e.msgid
         for e in _catalog("ja")
-        if sorted(set(PLACEHOLDER.findall(e.msgid))) != sorted(set(PLACEHOLDER.findall(e.msgstr)))
+        for text in (e.msgstr_plural.values() if e.msgid_plural else [e.msgstr])
+        if sorted(set(PLACEHOLDER.findall(e.msgid))) != sorted(set(PLACEHOLDER.findall(text)))
     ]
     assert wrong == []
 

@@ -34,7 +34,7 @@ MENU: tuple[MenuItem, ...] = (
         "roles", _("Role assignments"), "core:role_assignment_list", Action.VIEW_ROLES, "2.6(1)"
     ),
     MenuItem("delegations", _("Deputies"), "core:delegation_list", Action.VIEW_ROLES, "2.6(1)"),
-    MenuItem("assets", _("Information assets"), policy_ref="2.6(2)"),
+    MenuItem("assets", _("Information assets"), "assets:asset_list", Action.VIEW_ASSETS, "2.6(2)"),
     MenuItem("risks", _("Threats and risks"), policy_ref="2.3, 2.8"),
     MenuItem("network", _("Network separation"), policy_ref="2.6(3)"),
     MenuItem(
