@@ -138,6 +138,11 @@ class Case:
         return self.who if self.persona is None else f"{self.who}:{self.persona}"
 
 
+def operation_names(router: Any) -> set[str]:
+    """The handler names of a django-ninja router: what its access specs must cover."""
+    return {op.view_func.__name__ for pv in router.path_operations.values() for op in pv.operations}
+
+
 def cases(specs: Iterable[AccessSpec]) -> list[Any]:
     """Return the pytest parameters ``(spec, case)`` of every row of the matrix."""
     params = []
