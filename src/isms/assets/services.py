@@ -338,25 +338,37 @@ def _check_hosting(asset: InformationAsset, errors: FieldErrors) -> None:
         asset.cloud_service_name = ""
 
 
-def _validate(
+def validate(
     asset: InformationAsset,
     *,
     before_classes: tuple[str, str, str, str] | None,
     explicit_in_scope: bool,
+    scheme: str | None = None,
+    check_number: bool = True,
 ) -> None:
+    """Every check a save makes, as one field-keyed ``ValidationError``.
+
+    An import passes the register's ``scheme`` (read once per file) and ``check_number=False``
+    (it settles the numbers of the whole file itself).
+    """
     errors = FieldErrors()
     _check_references(asset, errors)
     _check_hosting(asset, errors)
-    settings = register_settings(asset.municipality_id)
-    _check_classes(asset, before_classes, settings.scheme, errors)
+    if scheme is None:
+        scheme = register_settings(asset.municipality_id).scheme
+    _check_classes(asset, before_classes, scheme, errors)
     _check_held_classes(asset, errors)
     _check_scope(asset, explicit_in_scope, errors)
-    if asset.asset_number and (
-        InformationAsset.objects.filter(
-            municipality_id=asset.municipality_id, asset_number=asset.asset_number
+    if (
+        check_number
+        and asset.asset_number
+        and (
+            InformationAsset.objects.filter(
+                municipality_id=asset.municipality_id, asset_number=asset.asset_number
+            )
+            .exclude(pk=asset.pk)
+            .exists()
         )
-        .exclude(pk=asset.pk)
-        .exists()
     ):
         errors.add(
             "asset_number",
@@ -401,7 +413,7 @@ def create_asset(actor: User | None, municipality: Municipality, **data: Any) ->
         permissions.require(actor, Action.MANAGE_ASSETS, municipality=municipality)
     asset = InformationAsset(municipality=municipality)
     _apply(asset, data)
-    _validate(asset, before_classes=None, explicit_in_scope="in_scope" in data)
+    validate(asset, before_classes=None, explicit_in_scope="in_scope" in data)
     capacity = (
         edit_capacity(actor, municipality.pk, asset.owning_unit_id)
         if actor is not None
@@ -436,7 +448,7 @@ def update_asset(actor: User | None, asset: InformationAsset, **data: Any) -> Sa
             current.availability,
         )
         _apply(current, data)
-        _validate(current, before_classes=before_classes, explicit_in_scope="in_scope" in data)
+        validate(current, before_classes=before_classes, explicit_in_scope="in_scope" in data)
         if actor is not None and current.owning_unit_id != asset.owning_unit_id:
             edit_capacity(actor, current.municipality_id, current.owning_unit_id)
         _save(current)

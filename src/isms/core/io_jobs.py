@@ -32,7 +32,15 @@ from . import io
 from .models import ImportJob, Municipality, User
 from .permissions import Action, require
 
-__all__ = ["BACKGROUND_ROWS", "STALE_AFTER", "progress_of", "refresh", "run", "start"]
+__all__ = [
+    "BACKGROUND_ROWS",
+    "STALE_AFTER",
+    "progress_of",
+    "refresh",
+    "register",
+    "run",
+    "start",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +59,14 @@ ACTIONS: dict[str, Action] = {
     ImportJob.Kind.PERSON: Action.MANAGE_PEOPLE,
     ImportJob.Kind.ROLE_ASSIGNMENT: Action.MANAGE_ROLES,
 }
+
+
+def register(kind: str, importer: Any, action: Action) -> None:
+    """Let another app's importer run as jobs of ``kind`` (an ``ImportJob.Kind``), for users
+    who may do ``action``; the app calls it when it is loaded (``AppConfig.ready``), so that
+    the task worker knows it too. ``core`` imports no other app."""
+    IMPORTERS[kind] = importer
+    ACTIONS[kind] = action
 
 
 def upload_dir() -> Path:

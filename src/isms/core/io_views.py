@@ -226,7 +226,8 @@ def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     (another municipality's job) or 403 (a right they lack).
     """
     municipality = request.municipality  # type: ignore[attr-defined]
-    job = ImportJob.objects.filter(pk=pk, municipality=municipality).first()
+    # Other apps' jobs (kinds not in KINDS) have their own pages.
+    job = ImportJob.objects.filter(pk=pk, municipality=municipality, kind__in=KINDS).first()
     if municipality is None or job is None:
         raise Http404
     kind = KINDS[job.kind]

@@ -21,6 +21,7 @@ class ImportJob(models.Model):
         ORG_UNIT = "org_unit", _("org units")
         PERSON = "person", _("staff")
         ROLE_ASSIGNMENT = "role_assignment", _("role assignments")
+        ASSET = "asset", _("information assets")  # registered by the assets app
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting")
