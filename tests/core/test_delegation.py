@@ -527,3 +527,31 @@ def test_units_held_counts_own_and_deputised_units(tsuru, kacho):
     assert held == {tsuru.unit.pk: None, other_unit.pk: d}
     assert permissions.units_held(_fresh(kacho), roles, TODAY() + DAY) == {tsuru.unit.pk: None}
     assert permissions.units_held(_fresh(tsuru.staff), roles) == {}
+
+
+def test_whatever_a_deputy_does_in_the_role_is_journaled_on_the_holders_behalf(tsuru):
+    """Not only approvals: a deputy of the lead creating an org unit names the lead too."""
+    deputy = make_user(tsuru.municipality, "deputy-of-lead", unit=tsuru.unit)
+    delegation.create_delegation(
+        tsuru.lead,
+        _assignment(tsuru.lead, Role.LEAD_SECURITY_OFFICER),
+        _person(deputy),
+        start_date=TODAY(),
+        end_date=TODAY(),
+        reason="出張",
+    )
+    deputy = _fresh(deputy)
+    services.create_org_unit(
+        deputy, tsuru.municipality, code="DEP1", name="代理作成課", kind="division",
+        organ_kind="mayor_departments",
+    )  # fmt: skip
+    services.create_org_unit(
+        tsuru.lead, tsuru.municipality, code="OWN1", name="本人作成課", kind="division",
+        organ_kind="mayor_departments",
+    )  # fmt: skip
+    by_deputy = JournalEntry.objects.get(action="org_unit.create", object_label="代理作成課")
+    by_lead = JournalEntry.objects.get(action="org_unit.create", object_label="本人作成課")
+    assert by_deputy.actor == deputy
+    assert str(_person(tsuru.lead)) in by_deputy.on_behalf_of
+    assert by_lead.on_behalf_of == ""
+    assert journal.verify().ok

@@ -49,6 +49,9 @@ from django.utils import timezone
 from .models import JournalEntry, JournalHead, Municipality, User
 
 PLATFORM_CHAIN = "platform"
+# Where ``permissions.require`` leaves the capacity a user acts in (own right, or deputy), so
+# that every entry of a deputy names the absent holder without each service passing it.
+CAPACITY_ATTR = "_isms_capacity"
 # Entries inserted per statement; a long deferred batch is written in these steps.
 WRITE_BATCH = 500
 GENESIS_HASH = "0" * 64
@@ -193,10 +196,16 @@ def record_many(
 ) -> list[JournalEntry]:
     """Append several entries to one municipality's chain under one lock (bulk imports).
 
-    Inside :func:`deferred`, the entries are kept for the end of the block and an empty list is
-    returned.
+    An entry without ``on_behalf_of`` takes the capacity ``permissions.require`` last found for
+    ``actor`` (a deputy's entries name the absent holder). Inside :func:`deferred`, the entries
+    are kept for the end of the block and an empty list is returned.
     """
     municipality_id = municipality.pk if isinstance(municipality, Municipality) else municipality
+    deputy_for = getattr(actor.__dict__.get(CAPACITY_ATTR), "label", "") if actor else ""
+    if deputy_for:
+        items = [
+            i if i.on_behalf_of else dataclasses.replace(i, on_behalf_of=deputy_for) for i in items
+        ]
     pending = _pending.get()
     if pending is None:
         return _write(items, actor, municipality_id, system, keep=True)

@@ -30,6 +30,7 @@ from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import journal
 from .models import Delegation, Municipality, OrgUnit, Person, RoleAssignment, SoDWaiver, User
 from .roles import Role
 
@@ -346,7 +347,11 @@ def require(
     in which the user acts (own right, or deputy of an absent holder)."""
     if not can(user, action, obj, municipality=municipality):
         raise PermissionDenied(_("You are not allowed to do this."))
-    return capacity(user, action)
+    found = capacity(user, action)
+    if user is not None:
+        # What the user does next is journaled in this capacity unless the service names one.
+        user.__dict__[journal.CAPACITY_ATTR] = found
+    return found
 
 
 def municipality_lookup(model: type[models.Model]) -> str:
