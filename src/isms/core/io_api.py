@@ -15,13 +15,11 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from . import io, io_jobs, permissions
-from .calendar import fiscal_year_of
 from .io_views import CSV_TYPE, KINDS, XLSX_TYPE, _Kind
 from .models import ImportJob, Municipality
 
@@ -170,10 +168,9 @@ def export_file(request: HttpRequest, kind: Slug, query: Query[ExportQuery]) -> 
     )
     # The pages read the year and the municipality from the request; so does the API.
     request.municipality = municipality  # type: ignore[attr-defined]
+    # (MunicipalityMiddleware has set this fiscal year by default.)
     if query.fiscal_year is not None:
         request.fiscal_year = query.fiscal_year  # type: ignore[attr-defined]
-    elif not hasattr(request, "fiscal_year"):
-        request.fiscal_year = fiscal_year_of(timezone.localdate())  # type: ignore[attr-defined]
     return _file(k, query.format, k.export_rows(request, qs), k.filename)
 
 
