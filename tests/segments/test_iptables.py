@@ -292,5 +292,5 @@ def test_logging_and_marking_are_listed_as_ignored_with_their_lines():
 def test_an_unknown_format_name_is_a_parse_error():
     """parse_ruleset refuses formats it does not know, naming the ones it knows."""
     with pytest.raises(ParseError) as caught:
-        parse_ruleset("x", format="cisco-ios", source="r1.cfg")
-    assert caught.value.hint == "formats are iptables-save, nftables-json"
+        parse_ruleset("x", format="juniper-junos", source="r1.cfg")
+    assert caught.value.hint.startswith("formats are aerleon, cisco-asa, cisco-ios, fortios,")

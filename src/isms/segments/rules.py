@@ -18,6 +18,8 @@ __all__ = [
     "AnyOf",
     "Chain",
     "Condition",
+    "ConfiguredInterface",
+    "ConfiguredRoute",
     "Const",
     "Field",
     "FlagsMatch",
@@ -252,14 +254,48 @@ class IgnoredSection:
 
 
 @dataclass(frozen=True)
+class ConfiguredInterface:
+    """An interface as a vendor configuration declares it (not every format has these).
+
+    ``address``/``prefix_length`` are None for an interface without an IPv4 address;
+    ``zone`` is the vendor's own zone name (FortiOS/PAN-OS zones, ASA ``nameif``), if any.
+    """
+
+    name: str
+    address: int | None
+    prefix_length: int | None
+    zone: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class ConfiguredRoute:
+    """A static route as a vendor configuration declares it."""
+
+    prefix: tuple[int, int]
+    via: int | None
+    interface: str | None
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
 class Ruleset:
-    """Everything read from one rule-set file."""
+    """Everything read from one rule-set file.
+
+    ``interfaces`` and ``routes`` are what a full device configuration (FortiOS, PAN-OS,
+    Cisco) declares besides its rules; rule-only formats (iptables, nftables) leave them empty.
+    ``assumptions`` are readings a parser had to make that the report must state, e.g. an
+    application-based rule taken as matching every port of its service.
+    """
 
     source: str
     format: str
     chains: dict[tuple[str, str], Chain] = field(hash=False)
     stages: tuple[Stage, ...]
     ignored: tuple[IgnoredSection, ...] = ()
+    interfaces: tuple[ConfiguredInterface, ...] = ()
+    routes: tuple[ConfiguredRoute, ...] = ()
+    assumptions: tuple[str, ...] = ()
 
     def chain(self, table: str, name: str) -> Chain:
         """Return a chain by table and name (parsers guarantee every jump target exists)."""
