@@ -7,7 +7,15 @@ import datetime
 
 import pytest
 
-from isms.segments import Policy, SeparationModel, load_model, verify
+from isms.segments import (
+    ModelError,
+    Policy,
+    SeparationModel,
+    load_model,
+    load_model_text,
+    report_text,
+    verify,
+)
 
 from .conftest import DATA, PLANTED
 
@@ -278,6 +286,22 @@ def test_assumptions_are_stated_in_every_report(today):
     assert report.backend == "dd.cudd"
 
 
+def test_a_parsers_readings_of_a_configuration_reach_the_report(today):
+    """PAN-OS application rules are read by their ports: the report says so, per device."""
+    report = verify(DATA / "panos" / "lab-app-override.yaml", today=today)
+    assert report.readings
+    assert {r.device for r in report.readings} == {"fw"}
+    assert any("application" in r.text for r in report.readings)
+    text = report_text(report, "en")
+    assert "How the configurations were read" in text
+    assert f"  - fw: {report.readings[0].text}" in text
+    assert "設定の読み方" in report_text(report, "ja")
+    # a rule-only format makes no readings, and the report says nothing of them
+    planted = verify(PLANTED / "model.yaml", today=today)
+    assert planted.readings == ()
+    assert "How the configurations were read" not in report_text(planted, "en")
+
+
 def test_allowing_any_connection_state_reveals_the_established_rules(today):
     """With connection_state=any, 'ESTABLISHED,RELATED -j ACCEPT' lets replies cross every pair."""
     from isms.segments import Assumptions
@@ -322,3 +346,53 @@ def test_the_batfish_model_matches_the_snapshot_it_was_written_from():
         for p in (network / "hosts").glob("*.json")
     }
     assert files == {name: hosts[name].split("/")[-1] for name in files}
+
+
+def _confined_model(tmp_path, file: str):
+    """The planted model written into ``tmp_path/model`` with fw-edge's rule set at ``file``."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("fw-edge.rules", "fw-core.rules"):
+        (folder / name).write_text((PLANTED / name).read_text())
+    text = (PLANTED / "model.yaml").read_text().replace("file: fw-edge.rules", f"file: {file}")
+    assert f"file: {file}" in text
+    # as the web app loads an upload: the source is named by its name in the upload
+    model = load_model_text(text, source="model.yaml", base_dir=str(folder))
+    return dataclasses.replace(model, confined=True)
+
+
+@pytest.mark.parametrize("file", ["../outside.rules", "/etc/hostname", "sub/../../outside.rules"])
+def test_a_confined_model_reads_no_file_outside_its_folder(tmp_path, today, file):
+    """An uploaded model may not name files outside its folder: refused with the JSON path,
+    and the message does not show the server's folders."""
+    (tmp_path / "outside.rules").write_text((PLANTED / "fw-edge.rules").read_text())
+    model = _confined_model(tmp_path, file)
+    with pytest.raises(ModelError) as caught:
+        verify(model, today=today)
+    assert caught.value.path == "devices[0].ruleset.file"
+    assert "outside the folder of the model" in str(caught.value)
+    # the same file is read when the model is not confined (a local command-line run)
+    if file == "../outside.rules":
+        assert not verify(dataclasses.replace(model, confined=False), today=today).compliant
+
+
+def test_a_confined_model_follows_no_symbolic_link_out_of_its_folder(tmp_path, today):
+    (tmp_path / "outside.rules").write_text((PLANTED / "fw-edge.rules").read_text())
+    model = _confined_model(tmp_path, "link.rules")
+    (tmp_path / "model" / "link.rules").symlink_to(tmp_path / "outside.rules")
+    with pytest.raises(ModelError):
+        verify(model, today=today)
+
+
+def test_a_confined_model_reads_its_own_files(tmp_path, today):
+    model = _confined_model(tmp_path, "fw-edge.rules")
+    assert not verify(model, today=today).compliant
+
+
+def test_an_unreadable_rule_set_is_named_without_the_servers_path(tmp_path, today):
+    model = _confined_model(tmp_path, "missing.rules")
+    with pytest.raises(ModelError) as caught:
+        verify(model, today=today)
+    message = str(caught.value)
+    assert "missing.rules" in message
+    assert str(tmp_path) not in message

@@ -28,11 +28,12 @@ from isms.segments.errors import (
     UnsupportedSyntax,
 )
 from isms.segments.explain import explain
-from isms.segments.loader import load_model, schema
+from isms.segments.loader import load_model, load_model_text, schema
 from isms.segments.model import Assumptions, FlowRule, NetworkModel, Policy, SeparationModel
 from isms.segments.parsers import parse_ruleset
 from isms.segments.report import report_json, report_text
 from isms.segments.result import (
+    ConfigReading,
     ExceptionStatus,
     Explanation,
     FlowSpace,
@@ -50,6 +51,7 @@ from isms.segments.verify import verify
 __all__ = [
     "BACKEND",
     "Assumptions",
+    "ConfigReading",
     "ExceptionStatus",
     "Explanation",
     "FlowRule",
@@ -73,6 +75,7 @@ __all__ = [
     "UnsupportedSyntax",
     "explain",
     "load_model",
+    "load_model_text",
     "parse_ruleset",
     "report_json",
     "report_text",

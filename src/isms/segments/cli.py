@@ -3,11 +3,14 @@
     isms segments check MODEL.yaml [--json] [--lang ja|en] [--policy MODEL] [--today DATE]
     isms segments explain MODEL.yaml --src IP --dst IP --proto tcp --port 445 [--json]
     isms segments schema
+    isms segments aerleon-export MODEL.yaml OUTDIR [--today DATE]
 
 ``check`` exits 0 when every segment pair is proved compliant, 1 when any violation exists,
 2 on input errors (bad model, unreadable or unsupported rule set, bad arguments).
 ``explain`` exits 0 after showing the paths, 2 on input errors. ``schema`` prints the JSON
-Schema of the model.
+Schema of the model. ``aerleon-export`` writes the model's separation policy as Aerleon
+definitions and policy under OUTDIR (``def/networks.yaml``, ``def/services.yaml``,
+``pol/segments.yaml``); it exits 0, or 2 on input errors.
 """
 
 from __future__ import annotations
@@ -77,7 +80,41 @@ def _parser() -> argparse.ArgumentParser:
         "--no-rule-findings", action="store_true", help="skip the shadowed/redundant rule analysis"
     )
     commands.add_parser("schema", help="print the JSON Schema of the network model")
+    export = commands.add_parser(
+        "aerleon-export", help="write the model's separation policy as an Aerleon policy"
+    )
+    export.add_argument("model", help="the network model (YAML)")
+    export.add_argument("outdir", help="folder to write def/ and pol/ into")
+    export.add_argument("--today", type=_date, help="leave out exceptions expired before this date")
+    export.add_argument(
+        "--lang", choices=("ja", "en"), default="ja", help="language of errors (default ja)"
+    )
     return parser
+
+
+def _aerleon_export(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from isms.segments.aerleon_export import export
+    from isms.segments.loader import load_model
+
+    files = export(load_model(args.model), today=args.today)
+    root = Path(args.outdir)
+    try:
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SegmentsError(
+            f"cannot write {root}: {exc}",
+            hint="give a folder you can write to",
+            message_ja=f"{root} に書き込めない: {exc}",
+            hint_ja="書き込めるフォルダを指定してください",
+        ) from None
+    for name in files:
+        out.write(f"{root / name}\n")
+    return EXIT_COMPLIANT
 
 
 def main(
@@ -94,6 +131,12 @@ def main(
     if args.command == "schema":
         out.write(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n")
         return EXIT_COMPLIANT
+    if args.command == "aerleon-export":
+        try:
+            return _aerleon_export(args, out)
+        except SegmentsError as exc:
+            err.write(exc.render(args.lang) + "\n")
+            return EXIT_INPUT_ERROR
     today = args.today or datetime.date.today()
     policy = None
     try:

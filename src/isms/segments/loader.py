@@ -435,7 +435,15 @@ class _Builder:
                 routes.append(Route(prefix, via, r.get("interface")))
             ruleset = None
             if "ruleset" in d:
-                ruleset = RulesetRef(d["ruleset"]["file"], d["ruleset"]["format"])
+                spec = d["ruleset"]
+                if "definitions" in spec and spec["format"] != "aerleon":
+                    raise self.fail(
+                        f"{base}.ruleset.definitions",
+                        "naming definitions belong to format aerleon only",
+                        "remove 'definitions' or set format: aerleon",
+                        "definitions は形式 aerleon にだけ指定できる",
+                    )
+                ruleset = RulesetRef(spec["file"], spec["format"], spec.get("definitions"))
             out.append(
                 Device(
                     d["name"],

@@ -112,10 +112,15 @@ class Route:
 
 @dataclass(frozen=True)
 class RulesetRef:
-    """The rule-set file a device runs, relative to the model file, and its format."""
+    """The rule-set file a device runs, relative to the model file, and its format.
+
+    ``definitions``: for format ``aerleon``, the folder of the naming definitions (``*.net``,
+    ``*.svc``, ``*.yaml``), relative to the model file.
+    """
 
     path: str
     format: str
+    definitions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +208,11 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class NetworkModel:
-    """A whole network to verify."""
+    """A whole network to verify.
+
+    ``confined``: the files the model names (rule sets, naming definitions) must lie inside
+    ``base_dir`` — set for a model uploaded through the web app, whose paths are untrusted.
+    """
 
     name: str
     source: str
@@ -217,3 +226,4 @@ class NetworkModel:
     exceptions: tuple[PolicyException, ...]
     policy: Policy
     assumptions: Assumptions
+    confined: bool = False

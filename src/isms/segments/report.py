@@ -24,6 +24,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "rules": ("Rules", "ルール"),
     "date": ("Date", "基準日"),
     "assumptions": ("Assumptions", "前提"),
+    "readings": (
+        "How the configurations were read (the proof holds under these readings)",
+        "設定の読み方（証明はこの読み方を前提とする。英語）",
+    ),
     "result": ("Result", "結果"),
     "compliant": (
         "COMPLIANT: every segment pair is proved",
@@ -183,6 +187,10 @@ def report_text(report: Report, lang: str = "en") -> str:
     for code in report.assumptions:
         en, ja = _ASSUMPTIONS.get(code, (code, code))
         out.append(f"  - {ja if lang == 'ja' else en}")
+    if report.readings:
+        out.append(f"{_t('readings', lang)}:")
+        for reading in report.readings:
+            out.append(f"  - {reading.device}: {reading.text}")
     result = (
         _t("compliant", lang)
         if report.compliant

@@ -10,6 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 __all__ = [
+    "ConfigReading",
     "ExceptionStatus",
     "ExplainedHop",
     "ExplainedPath",
@@ -140,6 +141,15 @@ class IgnoredItem:
 
 
 @dataclass(frozen=True)
+class ConfigReading:
+    """A reading a parser had to make of a device's configuration (an application-based rule
+    taken by its ports, an undefined access list taken as permitting, ...), in English."""
+
+    device: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Report:
     """The result of verifying a network model."""
 
@@ -158,6 +168,8 @@ class Report:
     truncated: bool
     """True when more violating paths existed than were listed (the pair verdicts stay exact)."""
     today: datetime.date
+    readings: tuple[ConfigReading, ...] = ()
+    """What the parsers assumed of the configurations; the proof holds under these readings."""
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,24 @@ def _device(
     return DeviceInfo(device.name, ruleset, ifaces, tuple(routes), own, device.security_cloud)
 
 
-def ruleset_path(model: NetworkModel, file: str) -> Path:
-    """Return the path of a rule-set file named in the model."""
+def ruleset_path(model: NetworkModel, file: str, *, where: str = "") -> Path:
+    """Return the path of a file named in the model (``where``: its JSON path, for errors).
+
+    In a ``confined`` model the file must lie inside the model's folder (no absolute path, no
+    ``..`` or symbolic link leading out of it).
+    """
     path = Path(file)
-    return path if path.is_absolute() else Path(model.base_dir) / path
+    if not model.confined:
+        return path if path.is_absolute() else Path(model.base_dir) / path
+    base = Path(model.base_dir).resolve()
+    resolved = (base / path).resolve()
+    if path.is_absolute() or not resolved.is_relative_to(base):
+        raise ModelError(
+            f"'{file}' lies outside the folder of the model",
+            source=model.source,
+            path=where,
+            hint="name files by paths relative to the model file, inside its folder",
+            message_ja=f"'{file}' はモデルのフォルダの外にある",
+            hint_ja="モデルファイルのフォルダ内のファイルを、相対パスで指定してください",
+        )
+    return resolved

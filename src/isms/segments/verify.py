@@ -32,12 +32,14 @@ from isms.segments.model import (
     Policy,
     PolicyException,
     Prefix,
+    RulesetRef,
     Service,
 )
 from isms.segments.parsers import parse_ruleset
 from isms.segments.policy import rule_for
 from isms.segments.reach import Engine, StageTrace
 from isms.segments.result import (
+    ConfigReading,
     ExceptionStatus,
     Hop,
     IgnoredItem,
@@ -74,22 +76,73 @@ def _read_rulesets(model: NetworkModel) -> dict[str, Ruleset]:
     for index, device in enumerate(model.devices):
         if device.ruleset is None:
             continue
-        path = ruleset_path(model, device.ruleset.path)
+        where = f"devices[{index}].ruleset.file"
+        path = ruleset_path(model, device.ruleset.path, where=where)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
+            reason = _reason(exc)
             raise ModelError(
-                f"cannot read the rule set of {device.name}: {exc}",
+                f"cannot read the rule set of {device.name} ({device.ruleset.path}): {reason}",
                 source=model.source,
-                path=f"devices[{index}].ruleset.file",
+                path=where,
                 hint="give a path relative to the model file, to a UTF-8 text file",
-                message_ja=f"{device.name} のルールセットを読めない: {exc}",
+                message_ja=(
+                    f"{device.name} のルールセット ({device.ruleset.path}) を読めない: {reason}"
+                ),
                 hint_ja="モデルファイルからの相対パスで UTF-8 のテキストファイルを指定してください",
             ) from None
+        if device.ruleset.format == "aerleon":
+            out[device.name] = _read_aerleon(model, index, device.ruleset, path, text)
+            continue
         out[device.name] = parse_ruleset(
             text, format=device.ruleset.format, source=device.ruleset.path
         )
     return out
+
+
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    """Why a file could not be read, without the server's path to it."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+    return exc.strerror or type(exc).__name__
+
+
+def _read_aerleon(
+    model: NetworkModel, index: int, ref: RulesetRef, path: Path, text: str
+) -> Ruleset:
+    """Parse an Aerleon policy with every naming-definition file of its ``definitions`` folder.
+
+    Includes are read from the policy's folder, or from its parent when the folder is named
+    ``pol`` (Aerleon's ``policies/pol`` + ``policies/includes`` layout).
+    """
+    from isms.segments.parsers import aerleon
+
+    definitions: dict[str, str] = {}
+    if ref.definitions is not None:
+        where = f"devices[{index}].ruleset.definitions"
+        folder = ruleset_path(model, ref.definitions, where=where)
+        try:
+            files = sorted(p for p in folder.iterdir() if p.is_file())
+            for file in files:
+                if model.confined and not file.resolve().is_relative_to(folder):
+                    continue  # a symbolic link out of the uploaded folder
+                if file.suffix.lower() in (".net", ".svc", ".yaml", ".yml"):
+                    definitions[file.name] = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = _reason(exc)
+            raise ModelError(
+                f"cannot read the naming definitions of {model.devices[index].name}: {reason}",
+                source=model.source,
+                path=where,
+                hint="give a folder relative to the model file, holding UTF-8 .net, .svc or "
+                ".yaml files",
+                message_ja=f"{model.devices[index].name} の名前定義を読めない: {reason}",
+                hint_ja="モデルファイルからの相対パスで、UTF-8 の .net/.svc/.yaml を置いた"
+                "フォルダを指定してください",
+            ) from None
+    base = path.parent.parent if path.parent.name == "pol" else path.parent
+    return aerleon.parse(text, source=ref.path, definitions=definitions, base_dir=str(base))
 
 
 @contextlib.contextmanager
@@ -315,6 +368,11 @@ def _verify(
         rules=sum(r.rule_count() for r in context.rulesets.values()),
         truncated=tracer.truncated,
         today=today,
+        readings=tuple(
+            ConfigReading(device, text)
+            for device, ruleset in context.rulesets.items()
+            for text in ruleset.assumptions
+        ),
     )
 
 
