@@ -16,6 +16,7 @@ from isms.core.calendar import fiscal_year_of
 from isms.core.models import Delegation, ImportJob, OrgUnit, Person, RoleAssignment, RoleDisplayName
 from isms.core.permissions import Action
 from isms.quarantine.models import Release
+from tests.assets import handling_specs as asset_handling_specs
 from tests.assets import io_specs as asset_io_specs
 from tests.assets import web_specs as asset_web_specs
 from tests.support import access
@@ -411,7 +412,7 @@ SPECS = [
 ]
 
 # The asset register's pages keep their specs beside their tests.
-SPECS += asset_web_specs.SPECS + asset_io_specs.SPECS
+SPECS += asset_web_specs.SPECS + asset_io_specs.SPECS + asset_handling_specs.SPECS
 
 # Pages outside the matrix, and why.
 NOT_IN_MATRIX = {

@@ -22,6 +22,7 @@ from isms.core import services as core_services
 from isms.core.models import JournalEntry
 from isms.core.permissions import Action
 from tests.assets.factories import PLAIN_ANSWERS, fresh, make_asset, make_register, person_of
+from tests.assets.handling_specs import API_SPECS as HANDLING_API_SPECS
 from tests.support import access
 from tests.support.access import ADMIN, API, LEAD, SERVICE, STAFF, AccessSpec
 
@@ -242,6 +243,7 @@ SPECS = [
         target=_review_item,
     ),
 ]
+SPECS += HANDLING_API_SPECS  # the 取扱区分 operations (tests/assets/handling_specs.py)
 
 
 @pytest.fixture

@@ -294,6 +294,107 @@ def test_confirming_mfa_on_a_document_is_a_message_not_an_error(client, register
     assert InformationAsset.objects.get(pk=register.asset.pk).mfa_confirmed_at is None
 
 
+def test_a_confirmed_control_offers_to_confirm_again(client, register):
+    """Once MFA is confirmed the button says it confirms again (it records a new date)."""
+    asset = make_asset(
+        register.municipality,
+        register.tenant.unit,
+        asset_number="MN-1",
+        kind="system_equipment",
+        segment="mynumber",
+    )
+    client.force_login(register.manager)
+    url = reverse("assets:asset_detail", args=[asset.pk])
+    before = client.get(url, **EN).content.decode()
+    client.post(reverse("assets:confirm_mfa", args=[asset.pk]), **EN)
+    after = client.get(url, **EN).content.decode()
+    assert "Confirm multi-factor authentication" in before
+    assert "Confirm again (multi-factor authentication)" not in before
+    assert "Confirm again (multi-factor authentication)" in after
+    assert "Confirm the export block" in after
+
+
+# --- bulk edit --------------------------------------------------------------------------------
+
+
+def _bulk(client, user, ids, query="", **change):
+    client.force_login(user)
+    data = {"asset_ids": ids, **change}
+    return client.post(reverse("assets:asset_bulk_edit") + query, data, **EN)
+
+
+def test_bulk_edit_changes_every_ticked_asset_and_keeps_the_filters(client, register):
+    ids = [register.asset.pk, register.section_asset.pk]
+    journal = JournalEntry.objects.count()
+    response = _bulk(
+        client, register.manager, ids, "?q=文書", field="storage_location", storage_location="書庫B"
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("assets:asset_list") + "?q=%E6%96%87%E6%9B%B8"
+    assert set(
+        InformationAsset.objects.filter(pk__in=ids).values_list("storage_location", flat=True)
+    ) == {"書庫B"}
+    assert JournalEntry.objects.count() == journal + 2
+
+
+def test_bulk_edit_names_the_custodian_by_employee_number(client, register):
+    person = register.colleague.person
+    number = person.employee_number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    response = _bulk(
+        client, register.manager, [register.asset.pk], field="custodian", custodian_number=number
+    )
+    assert response.status_code == 302
+    assert InformationAsset.objects.get(pk=register.asset.pk).custodian_id == person.pk
+
+
+def test_bulk_edit_is_all_or_nothing_and_keeps_the_ticks(client, register):
+    """One asset the manager may not change (企画課's) leaves the others as they were."""
+    ids = [register.asset.pk, register.other_asset.pk]
+    response = _bulk(client, register.tenant.lead, [], field="status", status="retired")
+    assert response.status_code == 200
+    assert response.context["bulk_form"].errors["asset_ids"]
+    # when: the 総務課 manager ticks 企画課's asset too (it is out of their sight)
+    response = _bulk(client, register.manager, ids, field="status", status="retired")
+    # then: the list again, with the error and the ticks, nothing changed
+    assert response.status_code == 200
+    assert response.context["bulk_form"].errors["asset_ids"]
+    assert response.context["ticked"] == {str(i) for i in ids}
+    assert not InformationAsset.objects.filter(pk__in=ids, status="retired").exists()
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"field": "status", "status": ""}, "status"),
+        ({"field": "status", "status": "lost"}, "status"),
+        ({"field": "custodian", "custodian_number": "99999"}, "custodian_number"),
+        ({"field": "colour", "status": "retired"}, "field"),
+        ({"field": "segment", "segment": "darknet"}, "segment"),
+    ],
+)
+def test_bulk_edit_refuses_bad_input_on_the_form(client, register, change, field):
+    response = _bulk(client, register.manager, [register.asset.pk], **change)
+    assert response.status_code == 200
+    assert field in response.context["bulk_form"].errors
+    assert InformationAsset.objects.get(pk=register.asset.pk).status == "in_use"
+
+
+def test_bulk_edit_with_an_id_that_is_not_a_number_is_a_form_error(client, register):
+    response = _bulk(client, register.manager, ["x"], field="status", status="retired")
+    assert response.status_code == 200
+    assert response.context["bulk_form"].errors["asset_ids"]
+
+
+def test_staff_see_no_bulk_edit_and_may_not_post_it(client, register):
+    page = _list(client, register.colleague)
+    assert page.context["bulk_form"] is None
+    assert b'id="bulk-edit"' not in page.content
+    response = _bulk(
+        client, register.colleague, [register.asset.pk], field="status", status="retired"
+    )
+    assert response.status_code == 403
+
+
 # --- assistant --------------------------------------------------------------------------------
 
 

@@ -328,6 +328,44 @@ def test_deferred_entries_vanish_with_a_rolled_back_block(tsuru):
     assert journal.verify().ok
 
 
+def test_deferred_entries_beyond_the_memory_limit_go_through_a_file_unchanged(tsuru, monkeypatch):
+    """More deferred entries than the in-memory limit: spooled to a temporary file and read
+    back in order, with their before/after (Japanese, nested, None) and deputies intact."""
+    monkeypatch.setattr(journal, "SPOOL_IN_MEMORY", 3)
+    items = [
+        journal.JournalItem(
+            action="test.spool",
+            object_type="core.orgunit",
+            object_id=str(i),
+            object_label=f"課{i}",
+            before=None if i % 2 else {"名前": f"旧{i}", "list": [1, {"x": None}]},
+            after={"名前": f"新{i}", "n": i, "改行": "a\nb"},
+            on_behalf_of="田中 美咲（情報セキュリティ管理者）" if i == 4 else "",
+        )
+        for i in range(10)
+    ]
+    with transaction.atomic(), journal.deferred():
+        for item in items[:4]:
+            journal.record_many([item], actor=tsuru.admin, municipality=tsuru.municipality)
+        journal.record_many(items[4:], actor=tsuru.admin, municipality=tsuru.municipality)
+        assert not JournalEntry.objects.filter(action="test.spool").exists()
+    written = list(JournalEntry.objects.filter(action="test.spool").order_by("seq"))
+    assert [(e.object_id, e.object_label, e.before, e.after, e.on_behalf_of) for e in written] == [
+        (i.object_id, i.object_label, i.before, i.after, i.on_behalf_of) for i in items
+    ]
+    assert journal.verify().ok
+
+
+def test_spooled_entries_vanish_with_a_rolled_back_block(tsuru, monkeypatch):
+    monkeypatch.setattr(journal, "SPOOL_IN_MEMORY", 2)
+    item = journal.JournalItem(action="test.spool", object_type="x", after={"a": 1})
+    with pytest.raises(RuntimeError), transaction.atomic(), journal.deferred():
+        journal.record_many([item] * 7, actor=None, municipality=tsuru.municipality)
+        raise RuntimeError("boom")
+    assert not JournalEntry.objects.filter(action="test.spool").exists()
+    assert journal.verify().ok
+
+
 @pytest.mark.django_db(transaction=True)
 def test_deferred_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError), journal.deferred():

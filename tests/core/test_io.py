@@ -7,6 +7,7 @@ message naming the row and column, and then nothing at all is saved (no record, 
 
 from __future__ import annotations
 
+import csv
 import datetime
 import io as stdio
 import unicodedata
@@ -279,6 +280,43 @@ def test_a_bad_date_is_refused(tsuru):
             "2025-04-01、令和7年4月1日、R7.4.1 のように入力してください。",
         )
     ]
+
+
+@given(
+    text=st.text(
+        st.characters(codec="cp932", exclude_categories=("Cs", "Cc"), exclude_characters="¢£¬‖−〜"),
+        max_size=40,
+    ),
+    step=st.integers(1, 7),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp932"]),
+)
+def test_csv_rows_decoded_as_read_equal_those_of_the_whole_text(text, step, encoding):
+    """The encoding is checked a few bytes at a time (characters split across the steps) and
+    the rows decoded as they are read: the same cells as decoding the whole file at once."""
+    lines = [[text, "a"], ["", text[::-1]], ["x,y", '"q"']]
+    buffer = stdio.StringIO()
+    csv.writer(buffer).writerows(lines)
+    data = buffer.getvalue().encode(encoding)
+    old = io._DECODE_STEP
+    io._DECODE_STEP = step
+    try:
+        found = io._csv_encoding(data)
+    finally:
+        io._DECODE_STEP = old
+    if encoding != "cp932":
+        assert found == "utf-8-sig"
+    rows = [cells for _n, cells in io._csv_lines(data, found)]
+    expected = list(csv.reader(stdio.StringIO(data.decode(found), newline="")))
+    assert rows == [[io._unguard(v.strip()) for v in r] for r in expected]
+
+
+def test_a_file_that_turns_out_not_to_be_utf8_late_is_read_as_cp932(monkeypatch):
+    """UTF-8 for the first step, then a Shift_JIS byte: the whole file is CP932 after all."""
+    monkeypatch.setattr(io, "_DECODE_STEP", 4)
+    data = "名前,備考\r\n".encode("cp932") + "ﾃｽﾄ,全角\r\n".encode("cp932")
+    data = b"abc," + data
+    assert io._csv_encoding(data) == "cp932"
+    assert [c for _n, c in io._csv_lines(data, "cp932")][1] == ["ﾃｽﾄ", "全角"]
 
 
 def test_utf16_is_refused(tsuru):

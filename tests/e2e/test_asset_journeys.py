@@ -3,7 +3,8 @@
 (a) 田中 美咲 (課長, login ``kacho``, 情報セキュリティ管理者 of 総務課) registers an asset and
 classifies it with the assistant, overriding one class with a reason; (b) the lead asked for
 the disposal of 総務課's expired files (demo request): the lead cannot approve it (兼務の禁止),
-田中 approves it and records the disposal; (c) the lead migrates the register to the R6.10
+田中 approves it and records the disposal; 田中 moves two assets to a new storage location at
+once; (c) the lead migrates the register to the R6.10
 scheme and clears the review list. (c) changes the whole register's scheme, so it runs last.
 """
 
@@ -126,6 +127,30 @@ def test_a_manager_approves_the_disposal_its_applicant_cannot(
     expect(record).to_contain_text("田中 美咲")
     expect(page.locator("main dl.props").first).to_contain_text("廃棄済み")
     watch.assert_clean()
+
+
+def test_a_manager_moves_two_assets_at_once(page: Page, live_server_url: str, watch: PageWatch):
+    # given: the 総務課 manager on the register, which shows their unit's assets
+    log_in(page, live_server_url, "kacho")
+    page.goto(f"{live_server_url}/assets/")
+    rows = page.locator("main table tbody tr")
+    first, second = (rows.nth(i).locator("td").nth(1).inner_text() for i in (0, 1))
+
+    # when: nothing ticked, then two ticked, a new storage location for both
+    page.locator("#id_field").select_option("storage_location")
+    page.locator("#id_storage_location").fill("ｅ２ｅ 新庁舎 書庫")
+    page.get_by_role("button", name="選択した資産に適用する").click()
+    expect(page.get_by_role("alert").filter(has_text="1件以上選択")).to_be_visible()
+    page.get_by_role("checkbox", name=f"{first} を選択").check()
+    page.get_by_role("checkbox", name=f"{second} を選択").check()
+    page.locator("#id_field").select_option("storage_location")
+    page.locator("#id_storage_location").fill("ｅ２ｅ 新庁舎 書庫")
+    page.get_by_role("button", name="選択した資産に適用する").click()
+
+    # then: both moved, in one step
+    expect(page.get_by_role("status")).to_contain_text("2件の情報資産を変更しました")
+    page.locator("main table tbody tr").first.get_by_role("link").click()
+    expect(page.locator("main")).to_contain_text("ｅ２ｅ 新庁舎 書庫")
 
 
 def test_the_lead_migrates_the_register_and_clears_the_review_list(

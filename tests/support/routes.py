@@ -330,9 +330,9 @@ API_ROUTES: dict[str, ApiRoute] = {
 
 def _merge() -> None:
     """Add the tables kept beside this one (one file per area, so that areas grow apart)."""
-    from tests.support import routes_assets, routes_assets_io
+    from tests.support import routes_assets, routes_assets_handling, routes_assets_io
 
-    for module in (routes_assets, routes_assets_io):
+    for module in (routes_assets, routes_assets_io, routes_assets_handling):
         ROUTES.update(module.ROUTES)
         POST_DATA.update(module.POST_DATA)
         API_ROUTES.update(module.API_ROUTES)

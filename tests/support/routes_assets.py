@@ -50,6 +50,7 @@ def _asset_form(t: Any) -> dict[str, Any]:
 ROUTES: dict[str, Kwargs] = {
     "assets:asset_list": lambda t: {},
     "assets:asset_create": lambda t: {},
+    "assets:asset_bulk_edit": lambda t: {},
     "assets:asset_detail": _asset,
     "assets:asset_edit": _asset,
     "assets:host_add": _asset,
@@ -70,6 +71,11 @@ ROUTES: dict[str, Kwargs] = {
 }
 POST_DATA: dict[str, Data] = {
     "assets:asset_create": _asset_form,
+    "assets:asset_bulk_edit": lambda t: {
+        "asset_ids": [t.asset.pk],
+        "field": "status",
+        "status": "retired",
+    },
     "assets:asset_edit": _asset_form,
     "assets:host_add": lambda t: {"host_name": "walk-host", "network": ""},
     "assets:request_create": lambda t: {"kind": "provide", "details": "巡回"},

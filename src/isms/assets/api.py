@@ -19,8 +19,9 @@ the record as the user may see it, check that they may act on it, call the servi
 import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -34,7 +35,7 @@ from isms.core.api import (
     _target_municipality,
     api_field_names,
 )
-from isms.core.models import OrgUnit, Person, User
+from isms.core.models import Municipality, OrgUnit, Person, User
 from isms.core.permissions import Action
 
 from . import bulk, consistency, lifecycle, scheme_migration, services
@@ -46,7 +47,7 @@ from .models import (
     LifecycleRequest,
     MigrationReviewItem,
 )
-from .visibility import can_approve, can_edit, read_asset, visible_assets
+from .visibility import can_approve, can_edit, manages_whole_register, read_asset, visible_assets
 
 __all__ = ["router"]
 
@@ -703,3 +704,176 @@ def resolve_asset_review_item(request: HttpRequest, item_id: int, payload: Resol
     return scheme_migration.resolve_review_item(
         _user(request), item, chosen=payload.chosen, note=payload.note
     )
+
+
+# --- handling categories (取扱区分) -----------------------------------------------------------
+
+HANDLING_PATH = "/assets/handling-categories"
+
+
+class HandlingCategoryIn(In):
+    id: str | None = Field(None, max_length=50, description="made from the position if left out")
+    label_ja: str = Field(max_length=100)
+    label_en: str = Field(max_length=100)
+    description_ja: str = Field(max_length=1000)
+    description_en: str = Field(max_length=1000)
+    segments: list[str] = Field(
+        default_factory=list, description="where it may be held: mynumber, lgwan, internet, …"
+    )
+
+
+class HandlingDocumentIn(In):
+    """A municipality's own 取扱区分: the structure of the core's mapping files."""
+
+    id: str | None = Field(None, max_length=50, description="kept (or `own`) if left out")
+    version: int | None = Field(None, ge=1, description="the next version if left out")
+    scheme: str | None = Field(None, max_length=20, description="the register's scheme")
+    label_ja: str = Field(max_length=100)
+    label_en: str = Field(max_length=100)
+    categories: list[HandlingCategoryIn] = Field(description="2–6 categories, strictest first")
+    mapping: dict[str, dict[str, str]] = Field(
+        description="per axis, every class id of the scheme → a category id"
+    )
+
+
+class HandlingCategoriesIn(In):
+    """Either ``use`` (``none``, ``example``, ``own``) or ``document`` (define and use it)."""
+
+    municipality_id: int | None = None
+    use: str | None = Field(None, max_length=10, description="none, example or own")
+    document: HandlingDocumentIn | None = None
+
+
+class HandlingCategoryOut(Schema):
+    id: str
+    label_ja: str
+    label_en: str
+    description_ja: str
+    description_en: str
+    segments: list[str] = []
+
+
+class HandlingMapOut(Schema):
+    id: str
+    version: int
+    scheme: str
+    label_ja: str
+    label_en: str
+    categories: list[HandlingCategoryOut]
+    mapping: dict[str, dict[str, str]]
+
+
+class HandlingCategoriesOut(Schema):
+    municipality_id: int
+    scheme: str = Field(description="the register's classification scheme")
+    use: str = Field(description="none, example or own")
+    in_force: HandlingMapOut | None = Field(description="what the assets' pages show")
+    stale: bool = Field(description="the own mapping chosen belongs to another scheme")
+    own: HandlingMapOut | None = Field(description="the own mapping for the register's scheme")
+    own_schemes: list[str] = Field(description="the schemes an own mapping is stored for")
+
+
+class HandlingCategoriesFilter(Schema):
+    municipality_id: int | None = None
+
+
+def _map_out(found: Any) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    mapping: dict[str, dict[str, str]] = {}
+    for axis, class_id, category_id in found.mapping:
+        mapping.setdefault(axis.value, {})[class_id] = category_id
+    return {
+        "id": found.id,
+        "version": found.version,
+        "scheme": found.scheme,
+        "label_ja": found.label_ja,
+        "label_en": found.label_en,
+        "categories": [
+            {
+                "id": c.id,
+                "label_ja": c.label_ja,
+                "label_en": c.label_en,
+                "description_ja": c.description_ja,
+                "description_en": c.description_en,
+                "segments": list(c.segments),
+            }
+            for c in found.categories
+        ],
+        "mapping": mapping,
+    }
+
+
+def _register_municipality(
+    request: HttpRequest, action: Action, municipality_id: int | None
+) -> Municipality:
+    """The municipality named, the user's own, or the only one a service administrator may do
+    ``action`` in (the register's settings are one per municipality)."""
+    user = _user(request)
+    if municipality_id is None and user.municipality_id is None:
+        permissions.require(user, action)
+        reachable = list(permissions.scope(user, action, Municipality.objects.order_by("pk"))[:2])
+        if len(reachable) == 1:
+            return reachable[0]
+    return _target_municipality(request, action, municipality_id)
+
+
+def _handling_out(municipality: Any) -> dict[str, Any]:
+    state = services.handling_categories_state(services.register_settings(municipality))
+    return {
+        "municipality_id": municipality.pk,
+        "scheme": state.scheme,
+        "use": state.use,
+        "in_force": _map_out(state.in_force),
+        "stale": state.stale,
+        "own": state.own,
+        "own_schemes": list(state.own_schemes),
+    }
+
+
+@router.get(HANDLING_PATH, response=HandlingCategoriesOut)
+def get_handling_categories(request: HttpRequest, filters: Query[HandlingCategoriesFilter]) -> Any:
+    """The 取扱区分 in force and the municipality's own mapping (everyone who sees the register)."""
+    municipality = _register_municipality(request, Action.VIEW_ASSETS, filters.municipality_id)
+    return _handling_out(municipality)
+
+
+@router.put(HANDLING_PATH, response=HandlingCategoriesOut)
+def put_handling_categories(request: HttpRequest, payload: HandlingCategoriesIn) -> Any:
+    """Choose the mapping in force, or define the own one (the leads and administrators).
+
+    ``{"use": "none" | "example" | "own"}`` chooses; ``{"document": {...}}`` stores the own
+    mapping for the register's scheme and puts it in force (all or nothing; errors keyed
+    ``document.categories.0.label_en``, ``document.mapping.confidentiality.3A``).
+    """
+    municipality = _register_municipality(request, Action.MANAGE_ASSETS, payload.municipality_id)
+    if not manages_whole_register(_user(request), municipality.pk):
+        raise PermissionDenied
+    user = _user(request)
+    if payload.document is not None:
+        if payload.use not in (None, "own"):
+            raise ValidationError(
+                {"use": _("Leave out use, or give own, when you send a document.")}
+            )
+        document = payload.document.dict(exclude_none=True)
+        try:
+            services.define_handling_categories(user, municipality, document=document)
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            raise ValidationError(
+                {f"document.{name}": errors for name, errors in exc.error_dict.items()}
+            ) from None
+    elif payload.use is not None:
+        services.use_handling_categories(user, municipality, use=payload.use)
+    else:
+        raise ValidationError(_("Send either use (none, example or own) or a document."))
+    return _handling_out(municipality)
+
+
+# "/assets/{asset_id}" (a plain path parameter) would take "handling-categories" for an asset's
+# id: this path is put first so that Django's resolver reaches it before that one.
+router.path_operations = {
+    HANDLING_PATH: router.path_operations.pop(HANDLING_PATH),
+    **router.path_operations,
+}

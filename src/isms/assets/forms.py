@@ -26,6 +26,7 @@ from .models import InformationAsset, LifecycleRequest
 __all__ = [
     "AssetFilterForm",
     "AssetForm",
+    "BulkEditForm",
     "ClassifyForm",
     "DecisionForm",
     "DisposalForm",
@@ -215,6 +216,70 @@ class AssetFilterForm(forms.Form):
         self.fields["segment"].choices = every + list(InformationAsset.Segment.choices)  # type: ignore[attr-defined]
         self.fields["kind"].choices = every + list(InformationAsset.Kind.choices)  # type: ignore[attr-defined]
         self.fields["status"].choices = every + list(InformationAsset.Status.choices)  # type: ignore[attr-defined]
+
+
+class BulkEditForm(forms.Form):
+    """One change for the assets ticked on the list page (``bulk.bulk_update_assets``).
+
+    ``field`` says which of the four inputs is the new value; the others are ignored. An empty
+    custodian, storage location or segment clears it.
+    """
+
+    FIELDS = (
+        ("status", _("status")),
+        ("custodian", _("custodian")),
+        ("storage_location", _("storage location")),
+        ("segment", _("network segment")),
+    )
+
+    asset_ids = forms.TypedMultipleChoiceField(
+        label=capfirst(_("assets")), coerce=int, required=False
+    )
+    field = forms.ChoiceField(label=capfirst(_("change")), choices=FIELDS)
+    status = forms.ChoiceField(
+        label=capfirst(_("new status")), choices=InformationAsset.Status.choices, required=False
+    )
+    custodian_number = forms.CharField(
+        label=capfirst(_("new custodian (employee number)")), max_length=20, required=False
+    )
+    storage_location = forms.CharField(
+        label=capfirst(_("new storage location")), max_length=200, required=False
+    )
+    segment = forms.ChoiceField(
+        label=capfirst(_("new network segment")),
+        choices=[("", _("none")), *InformationAsset.Segment.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, municipality: Municipality, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+        # Any id is offered: the service says which are not found or not the user's to change.
+        ids = self.data.getlist("asset_ids") if hasattr(self.data, "getlist") else []
+        self.fields["asset_ids"].choices = [(i, i) for i in ids]  # type: ignore[attr-defined]
+
+    def clean_asset_ids(self) -> list[int]:
+        ids: list[int] = self.cleaned_data["asset_ids"]
+        if not ids:
+            raise ValidationError(_("Tick at least one asset in the list."))
+        return ids
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("field") == "status" and not data.get("status"):
+            self.add_error("status", _("Choose the new status."))
+        if data.get("field") == "custodian":
+            number = data.get("custodian_number") or ""
+            person = find_person(self.municipality, number)
+            if number.strip() and person is None:
+                self.add_error("custodian_number", NO_SUCH_PERSON)
+            data["custodian"] = person
+        return data
+
+    def change(self) -> dict[str, Any]:
+        """Return the one change as the service's keyword argument."""
+        field = self.cleaned_data["field"]
+        return {field: self.cleaned_data[field]}
 
 
 class HostForm(ServiceErrorsMixin, forms.Form):

@@ -370,7 +370,7 @@ def _validate(
     """``services.validate`` for a row, with the register's scheme read once per import and the
     asset number's uniqueness already settled (the file's numbers are unique; a registered one
     is an update)."""
-    services._apply(asset, data)
+    services.apply_fields(asset, data)
     services.validate(
         asset,
         before_classes=before_classes,
@@ -384,16 +384,16 @@ def _update(
     actor: User, asset: InformationAsset, data: dict[str, Any], scheme: str, label: str
 ) -> InformationAsset:
     """``services.update_asset`` without the per-asset consistency warnings."""
-    before = services._snapshot(asset)
+    before = services.asset_snapshot(asset)
     before_classes = (asset.scheme, asset.confidentiality, asset.integrity, asset.availability)
     _validate(asset, data, scheme, before_classes)
-    services._save(asset)
+    services.save_asset(asset)
     journal.record(
         actor=actor,
         action="asset.update",
         obj=asset,
         before=before,
-        after=services._snapshot(asset),
+        after=services.asset_snapshot(asset),
         on_behalf_of=label,
     )
     return asset
@@ -451,7 +451,7 @@ class _NewAssets:
                     object_type=label_of,
                     object_id=str(asset.pk),
                     object_label=str(asset),
-                    after=services._snapshot(asset),
+                    after=services.asset_snapshot(asset),
                     on_behalf_of=label,
                 )
             )

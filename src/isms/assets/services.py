@@ -13,8 +13,11 @@ The scheme migration and the 運搬/提供/廃棄 approvals live in ``scheme_mig
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,8 +28,12 @@ from django.utils.translation import gettext as _
 from isms.assets.classification import (
     Axis,
     ClassificationError,
+    ClassificationScheme,
+    DataError,
+    HandlingCategoryMap,
     Inconsistency,
     InvalidAnswers,
+    Segment,
     UnknownClass,
     UnknownScheme,
     UnknownValue,
@@ -34,6 +41,7 @@ from isms.assets.classification import (
     default_handling_categories,
     default_scope_rules,
     get_scheme,
+    load_handling_categories_text,
     record_override,
     suggest_classification,
 )
@@ -59,22 +67,31 @@ from .visibility import edit_capacity, manages_whole_register
 __all__ = [
     "ASSET_FIELDS",
     "Classified",
+    "HandlingCategoriesState",
     "SavedAsset",
     "add_host",
+    "apply_fields",
     "approve_lifecycle_request",
+    "asset_snapshot",
     "classify_asset",
     "confirm_export_blocked",
     "confirm_mfa",
     "create_asset",
+    "define_handling_categories",
+    "handling_categories_of",
+    "handling_categories_state",
     "record_disposal",
     "register_settings",
     "reject_lifecycle_request",
     "remove_host",
     "request_lifecycle",
     "resolve_review_item",
+    "save_asset",
     "set_handling_category_map",
     "start_migration",
     "update_asset",
+    "use_handling_categories",
+    "validate",
     "withdraw_lifecycle_request",
 ]
 
@@ -144,46 +161,442 @@ class Classified:
 
 # --- register settings ------------------------------------------------------------------------
 
+# What a municipality's own 取扱区分 mapping may hold (the core's schema allows more).
+MIN_HANDLING_CATEGORIES = 2
+MAX_HANDLING_CATEGORIES = 6
+HANDLING_USES = ("none", "example", "own")  # no mapping, the shipped example, the own one
+DEFAULT_OWN_MAP_ID = "own"
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_NAME_MAX = 50  # handling_category_map holds the mapping's id
+_LABEL_MAX = 100
+_DESCRIPTION_MAX = 1000
+_DOCUMENT_KEYS = ("id", "version", "scheme", "label_ja", "label_en", "categories", "mapping")
+_CATEGORY_KEYS = ("id", "label_ja", "label_en", "description_ja", "description_en", "segments")
+_SEGMENTS = tuple(s.value for s in Segment)
+
+
+@dataclass(frozen=True)
+class HandlingCategoriesState:
+    """Which 取扱区分 mapping the register has chosen, and whether it applies.
+
+    ``use`` is ``none``, ``example`` or ``own``; ``in_force`` the mapping an asset's category
+    comes from (None: no category is shown); ``own`` the municipality's own document for the
+    register's current scheme; ``stale`` is set when the own mapping chosen belongs to another
+    scheme than the register's (after a scheme migration), so that no category applies.
+    """
+
+    scheme: str
+    use: str
+    in_force: HandlingCategoryMap | None
+    example: HandlingCategoryMap | None
+    own: dict[str, Any] | None
+    own_schemes: tuple[str, ...]
+
+    @property
+    def stale(self) -> bool:
+        return self.use == "own" and self.in_force is None
+
+
+@lru_cache(maxsize=64)
+def _own_map(text: str, scheme_id: str) -> HandlingCategoryMap:
+    """Build (once per text) the core's mapping from a stored own document."""
+    return load_handling_categories_text(
+        text, source="handling_categories", scheme=get_scheme(scheme_id)
+    )
+
+
+def _own_document(settings: AssetRegisterSettings) -> dict[str, Any] | None:
+    stored = (settings.handling_categories or {}).get(settings.scheme)
+    return stored if isinstance(stored, dict) else None
+
+
+def _example(scheme_id: str) -> HandlingCategoryMap | None:
+    try:
+        return default_handling_categories(scheme_id)
+    except ClassificationError:
+        return None
+
+
+def handling_categories_of(settings: AssetRegisterSettings) -> HandlingCategoryMap | None:
+    """Return the 取扱区分 mapping in force for the register's current scheme, or None.
+
+    The municipality's own mapping applies only to the scheme it was defined for: after a
+    scheme migration it no longer applies until one is defined for the new scheme.
+    """
+    map_id = settings.handling_category_map
+    if not map_id:
+        return None
+    own = _own_document(settings)
+    if own is not None and own.get("id") == map_id:
+        try:
+            return _own_map(json.dumps(own, ensure_ascii=False, sort_keys=True), settings.scheme)
+        except ClassificationError:
+            return None
+    example = _example(settings.scheme)
+    return example if example is not None and example.id == map_id else None
+
+
+def handling_categories_state(settings: AssetRegisterSettings) -> HandlingCategoriesState:
+    """Return what the register's 取扱区分 page and API show."""
+    example = _example(settings.scheme)
+    own = _own_document(settings)
+    map_id = settings.handling_category_map
+    if not map_id:
+        use = "none"
+    elif own is not None and map_id == own.get("id"):
+        use = "own"
+    elif example is not None and map_id == example.id:
+        use = "example"
+    else:
+        use = "own"  # the own mapping of a scheme the register no longer uses
+    return HandlingCategoriesState(
+        scheme=settings.scheme,
+        use=use,
+        in_force=handling_categories_of(settings),
+        example=example,
+        own=own,
+        own_schemes=tuple(sorted(settings.handling_categories or {})),
+    )
+
+
+def _locked_settings(municipality: Municipality) -> AssetRegisterSettings:
+    current = register_settings(municipality)
+    if current.pk is not None:
+        current = AssetRegisterSettings.objects.select_for_update().get(pk=current.pk)
+    return current
+
+
+def _save_settings(
+    actor: User | None, current: AssetRegisterSettings, before: dict[str, Any] | None
+) -> None:
+    current.save()
+    journal.record(
+        actor=actor,
+        action="asset_register.settings",
+        obj=current,
+        before=before,
+        after=journal.snapshot(current),
+    )
+
 
 def set_handling_category_map(
     actor: User | None, municipality: Municipality, *, map_id: str
 ) -> AssetRegisterSettings:
-    """Choose the 取扱区分 mapping of the register ("" for none); leads and administrators."""
+    """Choose the 取扱区分 mapping of the register; leads and administrators.
+
+    ``map_id`` is "" (none), the id of the shipped example or that of the municipality's own
+    mapping for the register's current scheme.
+    """
     if actor is not None and not manages_whole_register(actor, municipality.pk):
         raise PermissionDenied(_("You are not allowed to do this."))
     with transaction.atomic():
-        current = register_settings(municipality)
-        if current.pk is not None:
-            current = AssetRegisterSettings.objects.select_for_update().get(pk=current.pk)
+        current = _locked_settings(municipality)
         value = (map_id or "").strip()
         if value:
-            known = default_handling_categories(current.scheme).id
-            if value != known:
+            known = [m.id for m in (_example(current.scheme),) if m is not None]
+            own = _own_document(current)
+            if own is not None:
+                known.append(str(own.get("id")))
+            if value not in known:
                 raise ValidationError(
                     {
                         "handling_category_map": _(
                             "Unknown handling category mapping “%(value)s”: use %(known)s."
                         )
-                        % {"value": value[:50], "known": known}
+                        % {"value": value[:50], "known": ", ".join(known)}
                     }
                 )
         before = journal.snapshot(current) if current.pk else None
         current.handling_category_map = value
-        current.save()
-        journal.record(
-            actor=actor,
-            action="asset_register.settings",
-            obj=current,
-            before=before,
-            after=journal.snapshot(current),
-        )
+        _save_settings(actor, current, before)
     return current
+
+
+def use_handling_categories(
+    actor: User | None, municipality: Municipality, *, use: str
+) -> AssetRegisterSettings:
+    """Put no mapping (``none``), the shipped example or the own mapping (``own``) in force."""
+    if actor is not None and not manages_whole_register(actor, municipality.pk):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    if use not in HANDLING_USES:
+        raise ValidationError(
+            {"use": _("Choose one of: %(choices)s.") % {"choices": ", ".join(HANDLING_USES)}}
+        )
+    settings = register_settings(municipality)
+    map_id = ""
+    if use == "example":
+        example = _example(settings.scheme)
+        if example is None:
+            raise ValidationError(
+                {"use": _("No example handling categories are shipped for this scheme.")}
+            )
+        map_id = example.id
+    elif use == "own":
+        own = _own_document(settings)
+        if own is None:
+            raise ValidationError(
+                {
+                    "use": _(
+                        "No own handling categories are defined for the register's "
+                        "classification scheme yet: define them first."
+                    )
+                }
+            )
+        map_id = str(own.get("id"))
+    try:
+        return set_handling_category_map(actor, municipality, map_id=map_id)
+    except ValidationError as exc:
+        raise ValidationError({"use": exc.messages}) from None
+
+
+def define_handling_categories(
+    actor: User | None, municipality: Municipality, *, document: Mapping[str, Any]
+) -> AssetRegisterSettings:
+    """Store the municipality's own 取扱区分 for the register's scheme and put it in force.
+
+    ``document`` has the structure of the core's mapping files (``id``, ``version``, ``scheme``,
+    ``label_ja``/``label_en``, ``categories`` strictest first, ``mapping`` per axis and class);
+    ``id``, ``version`` and ``scheme`` may be left out (the stored id or ``own``, the next
+    version, the register's scheme), as may a category's ``id`` (``category_<n>``). It must map
+    every class of every axis of the register's scheme to one of 2–6 categories labelled and
+    described in both languages. Invalid: a ``ValidationError`` keyed by the document's field
+    (``label_ja``, ``categories.1.label_en``, ``mapping.confidentiality.3A``), nothing saved.
+    """
+    if actor is not None and not manages_whole_register(actor, municipality.pk):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    with transaction.atomic():
+        current = _locked_settings(municipality)
+        clean = _clean_handling_document(document, current)
+        before = journal.snapshot(current) if current.pk else None
+        current.handling_categories = {
+            **(current.handling_categories or {}),
+            current.scheme: clean,
+        }
+        current.handling_category_map = clean["id"]
+        _save_settings(actor, current, before)
+    return current
+
+
+def _text(value: Any, name: str, errors: FieldErrors, *, limit: int) -> str:
+    """Return a required text stripped, or "" after adding its error."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add(name, _("This field is required."))
+        return ""
+    if not isinstance(value, str):
+        errors.add(name, _("Enter text."))
+        return ""
+    value = value.strip()
+    if "\x00" in value:
+        errors.add(name, _("Remove the NUL character (\\x00) from this text."))
+    elif len(value) > limit:
+        errors.add(name, _("Enter at most %(max)s characters.") % {"max": limit})
+    return value
+
+
+def _name(value: Any, name: str, errors: FieldErrors) -> str:
+    """Return an id (lower-case letters, digits and _, starting with a letter) or ""."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > _NAME_MAX:
+        errors.add(
+            name,
+            _(
+                "Use lower-case letters a–z, digits and _ only, starting with a letter "
+                "(at most %(max)s characters)."
+            )
+            % {"max": _NAME_MAX},
+        )
+        return ""
+    return value
+
+
+def _unknown_keys(given: Mapping[str, Any], known: tuple[str, ...], prefix: str) -> list[str]:
+    return [f"{prefix}{key}" for key in given if key not in known]
+
+
+def _clean_handling_document(document: Any, settings: AssetRegisterSettings) -> dict[str, Any]:
+    """Return ``document`` checked and completed for the register's scheme (see above)."""
+    errors = FieldErrors()
+    if not isinstance(document, Mapping):
+        raise ValidationError({"document": _("Send the mapping as a JSON object.")})
+    for key in _unknown_keys(document, _DOCUMENT_KEYS, ""):
+        errors.add(str(key)[:50], _("This field is not accepted here; check its spelling."))
+    scheme = get_scheme(settings.scheme)
+    stored = _own_document(settings)
+    example = _example(scheme.id)
+    # id: the stored one or "own" when left out; never the shipped example's.
+    map_id = document.get("id")
+    if map_id is None or map_id == "":
+        map_id = str(stored.get("id")) if stored else DEFAULT_OWN_MAP_ID
+    map_id = _name(map_id, "id", errors)
+    if map_id and example is not None and map_id == example.id:
+        errors.add(
+            "id",
+            _("“%(id)s” is the id of the shipped example: give your own mapping another id.")
+            % {"id": map_id},
+        )
+    version = document.get("version")
+    if version is None:
+        previous = stored.get("version") if stored else 0
+        version = previous + 1 if isinstance(previous, int) else 1
+    elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        errors.add("version", _("Enter a whole number of at least 1."))
+    given_scheme = document.get("scheme")
+    if given_scheme not in (None, "", scheme.id):
+        errors.add(
+            "scheme",
+            _(
+                "The register uses the classification scheme %(scheme)s: a mapping of "
+                "another scheme does not apply to it."
+            )
+            % {"scheme": scheme.id},
+        )
+    label_ja = _text(document.get("label_ja"), "label_ja", errors, limit=_LABEL_MAX)
+    label_en = _text(document.get("label_en"), "label_en", errors, limit=_LABEL_MAX)
+    categories = _clean_categories(document.get("categories"), errors)
+    mapping: dict[str, dict[str, str]] = {}
+    if categories or "categories" not in errors.by_field:
+        mapping = _clean_mapping(document.get("mapping"), scheme, categories, errors)
+    errors.raise_if_any()
+    clean = {
+        "id": map_id,
+        "version": version,
+        "scheme": scheme.id,
+        "label_ja": label_ja,
+        "label_en": label_en,
+        "categories": categories,
+        "mapping": mapping,
+    }
+    # The core's checks stay the authority (schema, cross-references, monotony).
+    try:
+        _own_map(json.dumps(clean, ensure_ascii=False, sort_keys=True), scheme.id)
+    except DataError as exc:
+        where = re.sub(r"\[(\d+)\]", r".\1", exc.path) or "document"
+        raise ValidationError({where: core_message(exc)}) from None
+    return clean
+
+
+def _clean_categories(value: Any, errors: FieldErrors) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        errors.add("categories", _("Give the handling categories as a list, strictest first."))
+        return []
+    if not MIN_HANDLING_CATEGORIES <= len(value) <= MAX_HANDLING_CATEGORIES:
+        errors.add(
+            "categories",
+            _("Define between %(min)s and %(max)s handling categories.")
+            % {"min": MIN_HANDLING_CATEGORIES, "max": MAX_HANDLING_CATEGORIES},
+        )
+        if len(value) > MAX_HANDLING_CATEGORIES:
+            return []
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(value):
+        prefix = f"categories.{index}."
+        if not isinstance(entry, Mapping):
+            errors.add(prefix.rstrip("."), _("Send each category as a JSON object."))
+            continue
+        for key in _unknown_keys(entry, _CATEGORY_KEYS, prefix):
+            errors.add(key[:80], _("This field is not accepted here; check its spelling."))
+        category_id = entry.get("id")
+        if category_id is None or category_id == "":
+            category_id = f"category_{index + 1}"
+        category_id = _name(category_id, f"{prefix}id", errors)
+        if category_id and category_id in seen:
+            errors.add(
+                f"{prefix}id",
+                _("The id “%(id)s” is used by another category.") % {"id": category_id},
+            )
+        seen.add(category_id)
+        clean: dict[str, Any] = {"id": category_id}
+        for name in ("label_ja", "label_en"):
+            clean[name] = _text(entry.get(name), f"{prefix}{name}", errors, limit=_LABEL_MAX)
+        for name in ("description_ja", "description_en"):
+            clean[name] = _text(entry.get(name), f"{prefix}{name}", errors, limit=_DESCRIPTION_MAX)
+        segments = entry.get("segments") or []
+        if not isinstance(segments, list) or any(s not in _SEGMENTS for s in segments):
+            errors.add(
+                f"{prefix}segments",
+                _("Choose network segments among: %(choices)s.")
+                % {"choices": ", ".join(_SEGMENTS)},
+            )
+        elif segments:
+            clean["segments"] = [s for s in _SEGMENTS if s in segments]
+        out.append(clean)
+    return out
+
+
+def _class_name(scheme: ClassificationScheme, axis: Axis, class_id: str) -> str:
+    level = scheme.level(axis, class_id)
+    return level.label_ja if language() == "ja" else level.label_en
+
+
+def _clean_mapping(
+    value: Any,
+    scheme: ClassificationScheme,
+    categories: list[dict[str, Any]],
+    errors: FieldErrors,
+) -> dict[str, dict[str, str]]:
+    """Return the mapping per axis and class; every class of the scheme must be mapped."""
+    if not isinstance(value, Mapping):
+        errors.add("mapping", _("Map every class of every axis to a handling category."))
+        return {}
+    for key in _unknown_keys(value, tuple(a.value for a in Axis), "mapping."):
+        errors.add(key[:80], _("This field is not accepted here; check its spelling."))
+    rank = {c["id"]: index for index, c in enumerate(categories) if c["id"]}  # 0: strictest
+    labels = {c["id"]: c["label_ja"] if language() == "ja" else c["label_en"] for c in categories}
+    out: dict[str, dict[str, str]] = {}
+    for axis in Axis:
+        class_ids = scheme.scale(axis).class_ids  # highest first
+        given = value.get(axis.value)
+        if not isinstance(given, Mapping):
+            given = {}
+        for key in _unknown_keys(given, class_ids, f"mapping.{axis.value}."):
+            errors.add(
+                key[:80],
+                _("The scheme %(scheme)s has no such class.") % {"scheme": scheme.id},
+            )
+        axis_map: dict[str, str] = {}
+        lower: tuple[str, str] | None = None  # (class id, category id) of the class below
+        for class_id in reversed(class_ids):  # lowest first
+            name = f"mapping.{axis.value}.{class_id}"
+            chosen = given.get(class_id)
+            if chosen is None or chosen == "":
+                errors.add(name, _("Choose the handling category of this class."))
+                continue
+            if not isinstance(chosen, str) or chosen not in rank:
+                errors.add(
+                    name,
+                    _("“%(value)s” is not one of the handling categories defined.")
+                    % {"value": str(chosen)[:50]},
+                )
+                continue
+            if lower is not None and rank[chosen] > rank[lower[1]]:
+                errors.add(
+                    name,
+                    _(
+                        "%(class)s cannot have a looser handling category than the lower "
+                        "%(lower)s (%(category)s): categories are listed strictest first."
+                    )
+                    % {
+                        "class": _class_name(scheme, axis, class_id),
+                        "lower": _class_name(scheme, axis, lower[0]),
+                        "category": labels.get(lower[1], lower[1]),
+                    },
+                )
+            lower = (class_id, chosen)
+            axis_map[class_id] = chosen
+        out[axis.value] = {c: axis_map[c] for c in class_ids if c in axis_map}
+    return out
 
 
 # --- assets -----------------------------------------------------------------------------------
 
 
-def _apply(asset: InformationAsset, data: Mapping[str, Any]) -> None:
+def apply_fields(asset: InformationAsset, data: Mapping[str, Any]) -> None:
+    """Set ``data`` (keys of :data:`ASSET_FIELDS`) on an unsaved asset, with field errors.
+
+    With :func:`validate`, :func:`save_asset` and :func:`asset_snapshot`, the steps of
+    ``create_asset``/``update_asset`` for bulk writers (the register import) that check
+    permission once and journal many rows together.
+    """
     unknown = set(data) - ASSET_FIELDS
     if unknown:
         raise ValidationError(
@@ -384,7 +797,8 @@ def validate(
     errors.raise_if_any()
 
 
-def _save(asset: InformationAsset) -> None:
+def save_asset(asset: InformationAsset) -> None:
+    """Save a validated asset; a number registered meanwhile is a field error."""
     try:
         with transaction.atomic():
             asset.save()
@@ -399,7 +813,8 @@ def _save(asset: InformationAsset) -> None:
         ) from exc
 
 
-def _snapshot(asset: InformationAsset) -> dict[str, Any]:
+def asset_snapshot(asset: InformationAsset) -> dict[str, Any]:
+    """The asset as the journal records it (without derived keys and timestamps)."""
     return journal.snapshot(asset, exclude=("search_key", "created_at", "updated_at"))
 
 
@@ -412,7 +827,7 @@ def create_asset(actor: User | None, municipality: Municipality, **data: Any) ->
     if actor is not None:
         permissions.require(actor, Action.MANAGE_ASSETS, municipality=municipality)
     asset = InformationAsset(municipality=municipality)
-    _apply(asset, data)
+    apply_fields(asset, data)
     validate(asset, before_classes=None, explicit_in_scope="in_scope" in data)
     capacity = (
         edit_capacity(actor, municipality.pk, asset.owning_unit_id)
@@ -420,12 +835,12 @@ def create_asset(actor: User | None, municipality: Municipality, **data: Any) ->
         else OWN_RIGHT
     )
     with transaction.atomic():
-        _save(asset)
+        save_asset(asset)
         journal.record(
             actor=actor,
             action="asset.create",
             obj=asset,
-            after=_snapshot(asset),
+            after=asset_snapshot(asset),
             on_behalf_of=capacity.label,
         )
     return SavedAsset(asset, _warnings(asset))
@@ -440,24 +855,24 @@ def update_asset(actor: User | None, asset: InformationAsset, **data: Any) -> Sa
     )
     with transaction.atomic():
         current = fresh(asset, lock=True)
-        before = _snapshot(current)
+        before = asset_snapshot(current)
         before_classes = (
             current.scheme,
             current.confidentiality,
             current.integrity,
             current.availability,
         )
-        _apply(current, data)
+        apply_fields(current, data)
         validate(current, before_classes=before_classes, explicit_in_scope="in_scope" in data)
         if actor is not None and current.owning_unit_id != asset.owning_unit_id:
             edit_capacity(actor, current.municipality_id, current.owning_unit_id)
-        _save(current)
+        save_asset(current)
         journal.record(
             actor=actor,
             action="asset.update",
             obj=current,
             before=before,
-            after=_snapshot(current),
+            after=asset_snapshot(current),
             on_behalf_of=capacity.label,
         )
     return SavedAsset(current, _warnings(current))
@@ -577,7 +992,7 @@ def classify_asset(
     chosen = suggestion.classification
     with transaction.atomic():
         current = fresh(asset, lock=True)
-        before = _snapshot(current)
+        before = asset_snapshot(current)
         current.scheme = chosen.scheme
         current.confidentiality = chosen.confidentiality
         current.integrity = chosen.integrity
@@ -619,7 +1034,7 @@ def classify_asset(
             action="asset.classify",
             obj=current,
             before=before,
-            after={**_snapshot(current), "classification_record": record.pk},
+            after={**asset_snapshot(current), "classification_record": record.pk},
             on_behalf_of=capacity.label,
         )
     return Classified(current, record, _warnings(current))
@@ -654,7 +1069,7 @@ def _confirm(actor: User | None, asset: InformationAsset, control: str) -> Saved
         )
     with transaction.atomic():
         current = fresh(asset, lock=True)
-        before = _snapshot(current)
+        before = asset_snapshot(current)
         setattr(current, f"{control}_confirmed_by", actor)
         setattr(current, f"{control}_confirmed_at", timezone.now())
         current.save()
@@ -663,7 +1078,7 @@ def _confirm(actor: User | None, asset: InformationAsset, control: str) -> Saved
             action=f"asset.confirm_{control}",
             obj=current,
             before=before,
-            after=_snapshot(current),
+            after=asset_snapshot(current),
             on_behalf_of=capacity.label,
         )
     return SavedAsset(current, _warnings(current))

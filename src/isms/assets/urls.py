@@ -7,7 +7,7 @@ itself is in ``views.py``; the assistant, the consistency report, the scheme mig
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views, workflow_views
+from . import handling_views, views, workflow_views
 from .io_urls import urlpatterns as io_urlpatterns
 
 app_name = "assets"
@@ -15,6 +15,7 @@ app_name = "assets"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.asset_list, name="asset_list"),
     path("new/", views.asset_create, name="asset_create"),
+    path("bulk-edit/", views.asset_bulk_edit, name="asset_bulk_edit"),
     path("<int:pk>/", views.asset_detail, name="asset_detail"),
     path("<int:pk>/edit/", views.asset_edit, name="asset_edit"),
     path("<int:pk>/hosts/add/", views.host_add, name="host_add"),
@@ -29,6 +30,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/requests/new/", views.request_create, name="request_create"),
     path("<int:pk>/disposal/", views.disposal_record, name="disposal_record"),
     path("consistency/", workflow_views.consistency, name="consistency"),
+    path("handling-categories/", handling_views.handling_categories, name="handling_categories"),
     path("migration/", workflow_views.migration, name="migration"),
     path("migration/start/", workflow_views.migration_start, name="migration_start"),
     path(

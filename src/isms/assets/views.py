@@ -20,8 +20,9 @@ from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from isms.assets.classification import (
@@ -29,7 +30,6 @@ from isms.assets.classification import (
     Axis,
     ClassificationError,
     Inconsistency,
-    default_handling_categories,
     default_questions,
     derive_handling,
     get_scheme,
@@ -41,11 +41,18 @@ from isms.core.models import JournalEntry, Municipality, OrgUnit
 from isms.core.permissions import Action
 from isms.core.templatetags.isms_roles import request_role_labels
 
-from . import services, visibility
+from . import bulk, services, visibility
 from .common import language, register_settings
 from .consistency import asset_inconsistencies, duplicates_of
 from .facts import classification_of
-from .forms import AssetFilterForm, AssetForm, DisposalForm, HostForm, LifecycleRequestForm
+from .forms import (
+    AssetFilterForm,
+    AssetForm,
+    BulkEditForm,
+    DisposalForm,
+    HostForm,
+    LifecycleRequestForm,
+)
 from .lifecycle import needs_approval
 from .models import REQUEST_STAGES, AssetHost, InformationAsset, LifecycleRequest
 
@@ -157,6 +164,39 @@ def _filtered(qs: QuerySet[InformationAsset], data: dict[str, Any]) -> QuerySet[
 
 @login_required
 def asset_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request)
+
+
+@login_required
+@require_POST
+def asset_bulk_edit(request: HttpRequest) -> HttpResponse:
+    """Apply one change to the assets ticked on the list (all or nothing), back to the list."""
+    municipality = municipality_for(request, Action.MANAGE_ASSETS)
+    form = BulkEditForm(request.POST, municipality=municipality)
+    if form.is_valid():
+        try:
+            changed = bulk.bulk_update_assets(
+                request.user,  # type: ignore[arg-type]
+                municipality,
+                form.cleaned_data["asset_ids"],
+                **form.change(),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                target = {"custodian": "custodian_number"}.get(field, field)
+                form.add_error(target if target in form.fields else None, errors)
+        else:
+            messages.success(
+                request,
+                ngettext("Changed %(n)d asset.", "Changed %(n)d assets.", len(changed))
+                % {"n": len(changed)},
+            )
+            query = request.GET.urlencode()
+            return redirect(reverse("assets:asset_list") + (f"?{query}" if query else ""))
+    return _list_page(request, bulk_form=form)
+
+
+def _list_page(request: HttpRequest, bulk_form: BulkEditForm | None = None) -> HttpResponse:
     municipality = municipality_for(request)
     settings = register_settings(municipality)
     form = AssetFilterForm(
@@ -173,6 +213,10 @@ def asset_list(request: HttpRequest) -> HttpResponse:
             qs = qs.annotate(confidentiality_rank=_confidentiality_rank())
     page = Paginator(qs.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
     kept = [(k, v) for k, v in request.GET.items() if k != "page" and v]
+    can_create = bool(editable_units(request, municipality))
+    if bulk_form is None and can_create:
+        bulk_form = BulkEditForm(municipality=municipality)
+    ticked = set(bulk_form.data.getlist("asset_ids")) if bulk_form and bulk_form.is_bound else set()
     return render(
         request,
         "assets/asset_list.html",
@@ -180,7 +224,9 @@ def asset_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "querystring": urlencode(kept),
-            "can_create": bool(editable_units(request, municipality)),
+            "can_create": can_create,
+            "bulk_form": bulk_form,
+            "ticked": ticked,
             "can_migrate": visibility.manages_whole_register(request.user, municipality.pk),  # type: ignore[arg-type]
             "can_manage": permissions.can(
                 request.user, Action.MANAGE_ASSETS, municipality=municipality
@@ -255,17 +301,15 @@ def _handling(request: HttpRequest, asset: InformationAsset) -> dict[str, Any] |
             }
         )
     category = None
-    settings = register_settings(asset.municipality_id)
-    if settings.handling_category_map:
+    mapping = services.handling_categories_of(register_settings(asset.municipality_id))
+    if mapping is not None:
         try:
-            mapping = default_handling_categories(classification.scheme)
-            if mapping.id == settings.handling_category_map:
-                found = handling_category(classification, mapping)
-                category = {
-                    "label": found.label_ja if ja else found.label_en,
-                    "description": found.description_ja if ja else found.description_en,
-                    "map": mapping.label_ja if ja else mapping.label_en,
-                }
+            found = handling_category(classification, mapping)
+            category = {
+                "label": found.label_ja if ja else found.label_en,
+                "description": found.description_ja if ja else found.description_en,
+                "map": mapping.label_ja if ja else mapping.label_en,
+            }
         except (ClassificationError, KeyError):
             category = None
     return {"stages": stages, "category": category}

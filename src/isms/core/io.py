@@ -22,6 +22,7 @@ of the transaction (``journal.deferred``), so they do grow with the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
@@ -264,13 +265,32 @@ def _file_issue(message: str, fix: str) -> ImportRejected:
     return ImportRejected([ImportIssue(None, "", message, fix)])
 
 
-def _decode(data: bytes) -> str:
+# Bytes decoded per step when checking the encoding of a CSV file.
+_DECODE_STEP = 1 << 20
+
+
+def _encoding(data: bytes) -> str:
+    """Return the encoding of CSV bytes: UTF-8 (with or without BOM), else CP932.
+
+    The whole file is decoded to check it, a step at a time, but the text is not kept: the
+    rows are decoded again as they are read, so a large file is never held twice.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
         raise UnicodeDecodeError("utf-16", data[:2], 0, 1, "UTF-16 is not accepted")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp932")
+    view = memoryview(data)
+    failure: UnicodeDecodeError | None = None
+    for encoding in ("utf-8-sig", "cp932"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for start in range(0, len(view), _DECODE_STEP):
+                decoder.decode(view[start : start + _DECODE_STEP])
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            failure = exc
+            continue
+        return encoding
+    assert failure is not None
+    raise failure
 
 
 def _cell_text(value: Any) -> str:
@@ -355,9 +375,9 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _decode_csv(data: bytes) -> str:
+def _csv_encoding(data: bytes) -> str:
     try:
-        return _decode(data)
+        return _encoding(data)
     except UnicodeDecodeError as exc:
         raise _file_issue(
             _("The file is neither UTF-8 nor Shift_JIS (CP932) text."),
@@ -365,9 +385,9 @@ def _decode_csv(data: bytes) -> str:
         ) from exc
 
 
-def _csv_lines(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line number, cells)`` of CSV text, one row at a time."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _csv_lines(data: bytes, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(line number, cells)`` of CSV bytes, decoding one row at a time."""
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
     try:
         for values in reader:
             yield reader.line_num, [_unguard(v.strip()) for v in values]
@@ -433,10 +453,10 @@ def _open(
         def lines() -> Iterator[tuple[int, list[str]]]:
             return _non_blank(table)
     else:
-        decoded = _decode_csv(data)
+        encoding = _csv_encoding(data)
 
         def lines() -> Iterator[tuple[int, list[str]]]:
-            return _non_blank(_csv_lines(decoded))
+            return _non_blank(_csv_lines(data, encoding))
 
     first = next(lines(), None)
     if first is None:
@@ -503,7 +523,7 @@ def count_rows(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES) -> int
     if filename.lower().endswith(XLSX_SUFFIXES):
         lines: Iterator[tuple[int, list[str]]] = _non_blank(_read_xlsx(data))
     else:
-        lines = _non_blank(_csv_lines(_decode_csv(data)))
+        lines = _non_blank(_csv_lines(data, _csv_encoding(data)))
     return max(sum(1 for _line in lines) - 1, 0)
 
 

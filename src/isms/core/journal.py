@@ -17,8 +17,9 @@ municipality queue for a few milliseconds while writers of different municipalit
 On SQLite the database itself already admits one writer at a time. Bulk writers call
 :func:`record_many`, which takes the lock once and inserts all entries in one statement. A
 long transaction that calls services row by row (an import) wraps them in :func:`deferred`:
-their entries are kept in memory and written at the end of the block, so the head is locked for
-the last moment only and never before the rows the services lock (no lock-order deadlock).
+their entries are kept (the first thousand in memory, the rest in a temporary file) and written
+at the end of the block, so the head is locked for the last moment only and never before the
+rows the services lock (no lock-order deadlock).
 
 **Deputies.** An entry made by a deputy (代理・代決) names, in ``on_behalf_of``, the person and
 role they acted for; the field is part of the hash.
@@ -37,9 +38,10 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -54,6 +56,8 @@ PLATFORM_CHAIN = "platform"
 CAPACITY_ATTR = "_isms_capacity"
 # Entries inserted per statement; a long deferred batch is written in these steps.
 WRITE_BATCH = 500
+# Deferred entries kept in memory; more go to a temporary file until the block ends.
+SPOOL_IN_MEMORY = 1000
 GENESIS_HASH = "0" * 64
 
 
@@ -154,12 +158,61 @@ def _encoded(item: JournalItem) -> JournalItem:
     return dataclasses.replace(item, before=enc(item.before), after=enc(item.after))
 
 
+class _Spool:
+    """Deferred entries in order: the first :data:`SPOOL_IN_MEMORY` in memory, the rest in an
+    anonymous temporary file, one JSON line each, so that an import of any length holds a
+    bounded number of entries (its ``before``/``after`` are already compact JSON)."""
+
+    def __init__(self) -> None:
+        self.memory: list[JournalItem] = []
+        self.file: IO[bytes] | None = None
+        self.spilled = 0
+
+    def extend(self, items: Iterable[JournalItem]) -> None:
+        self.memory.extend(items)
+        if len(self.memory) >= SPOOL_IN_MEMORY:
+            if self.file is None:
+                # Closed by close(), when the deferred block ends.
+                self.file = tempfile.TemporaryFile()  # noqa: SIM115
+            self.file.writelines(_spool_line(i) for i in self.memory)
+            self.spilled += len(self.memory)
+            self.memory = []
+
+    def __iter__(self) -> Iterator[JournalItem]:
+        if self.file is not None:
+            self.file.seek(0)
+            for _n, line in zip(range(self.spilled), self.file, strict=False):
+                yield _unspool(line)
+        yield from self.memory
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+_SPOOLED = ("action", "object_type", "object_id", "object_label", "kind", "on_behalf_of")
+
+
+def _spool_line(item: JournalItem) -> bytes:
+    values = [getattr(item, name) for name in _SPOOLED] + [item.before, item.after]
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _unspool(line: bytes) -> JournalItem:
+    *values, before, after = json.loads(line)
+    return JournalItem(
+        **dict(zip(_SPOOLED, values, strict=True)),
+        before=None if before is None else _Encoded(before),
+        after=None if after is None else _Encoded(after),
+    )
+
+
 @dataclass
 class _Pending:
     actor: User | None
     municipality_id: int | None
     system: str | None
-    items: list[JournalItem]
+    items: _Spool
 
 
 _pending: contextvars.ContextVar[list[_Pending] | None] = contextvars.ContextVar(
@@ -180,11 +233,15 @@ def deferred() -> Iterator[None]:
     buffer: list[_Pending] = []
     token = _pending.set(buffer)
     try:
-        yield
+        try:
+            yield
+        finally:
+            _pending.reset(token)
+        for group in buffer:
+            _write(group.items, group.actor, group.municipality_id, group.system, keep=False)
     finally:
-        _pending.reset(token)
-    for group in buffer:
-        _write(group.items, group.actor, group.municipality_id, group.system, keep=False)
+        for group in buffer:
+            group.items.close()
 
 
 def record_many(
@@ -220,7 +277,9 @@ def record_many(
     ):
         last.items.extend(encoded)  # consecutive entries of one writer: one lock at the end
     else:
-        pending.append(_Pending(actor, municipality_id, system, encoded))
+        spool = _Spool()
+        spool.extend(encoded)
+        pending.append(_Pending(actor, municipality_id, system, spool))
     return []
 
 

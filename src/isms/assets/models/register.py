@@ -26,8 +26,13 @@ class AssetRegisterSettings(models.Model):
     """How one municipality classifies its register: the scheme in force and its 取扱区分.
 
     ``scheme`` switches from ``pre_r6`` to ``r6_10`` when a scheme migration starts; new
-    classifications must use it. ``handling_category_map`` names a 取扱区分 mapping of the
-    classification core (empty: none; the derived 取扱制限 are shown as they are).
+    classifications must use it. ``handling_category_map`` names the 取扱区分 mapping in force
+    (empty: none; the derived 取扱制限 are shown as they are): the id of the classification
+    core's shipped example or of the municipality's own mapping. ``handling_categories`` holds
+    the municipality's own mapping documents by scheme id (``{"r6_10": {"id": ..., "version":
+    ..., "scheme": "r6_10", "label_ja": ..., "categories": [...], "mapping": {...}}}``, the
+    structure of the core's YAML files); a mapping belongs to one scheme, so after a scheme
+    migration the old one no longer applies.
     """
 
     municipality = models.OneToOneField(
@@ -37,6 +42,7 @@ class AssetRegisterSettings(models.Model):
     handling_category_map = models.CharField(
         _("handling category mapping"), max_length=50, blank=True
     )
+    handling_categories = models.JSONField(_("own handling categories"), default=dict, blank=True)
 
     class Meta:
         ordering = ["municipality_id"]
