@@ -395,6 +395,194 @@ term allow {
 HEADER = "header {\n  target:: speedway FORWARD\n}\n"
 
 
+EXCLUDES = {"n.net": "NET_X = 10.0.0.0/8\nNET_E = 10.9.0.0/16\n"}
+
+
+def _verdict(policy: str, src: str, dst: str, definitions=EXCLUDES) -> str:
+    ours = aerleon.parse(policy, source="x.pol", definitions=definitions)
+    packet = Packet(parse_address(src), parse_address(dst), TCP, 49152, 443)
+    return run_stage(ours, _forward(ours), packet, None, None).outcome
+
+
+def test_address_with_address_exclude_is_either_side_in_the_difference():
+    """Aerleon (Term.FlattenAll) reads address X with address-exclude E as "source or
+    destination in X minus E", not "(source or destination in X) and neither in E"."""
+    policy = """
+header { target:: juniper fw inet }
+term allow-x {
+  address:: NET_X
+  address-exclude:: NET_E
+  action:: accept
+}
+term deny-rest { action:: deny }
+"""
+    assert _verdict(policy, "10.9.0.5", "10.1.0.5") == "accept"
+    assert _verdict(policy, "10.1.0.5", "10.9.0.5") == "accept"
+    assert _verdict(policy, "10.9.0.5", "10.9.0.6") == "drop"
+    assert _verdict(policy, "10.9.0.5", "8.8.8.8") == "drop"
+    assert _verdict(policy, "8.8.8.8", "8.8.4.4") == "drop"
+    # An exclusion that removes every address leaves a term that matches nothing.
+    everything = policy.replace("NET_E", "NET_X").replace("action:: deny", "action:: accept")
+    ours = aerleon.parse(
+        everything.replace("deny-rest", "rest"), source="x.pol", definitions=EXCLUDES
+    )
+    assert any("removes every IPv4 address" in i.reason for i in ours.ignored)
+
+
+def test_source_and_destination_excludes_follow_the_targets():
+    """With its address, an exclude is X minus E on every target; alone, iptables/speedway
+    read it as "every address but E", juniper and others drop it; for targets that disagree
+    an accept term is widened and a deny term refused."""
+    both = """
+header { target:: juniper fw inet }
+term allow-x {
+  destination-address:: NET_X
+  destination-exclude:: NET_E
+  action:: accept
+}
+"""
+    assert _verdict(both, "8.8.8.8", "10.1.0.5") == "accept"
+    assert _verdict(both, "8.8.8.8", "10.9.0.5") == "drop"
+    alone = """
+header { target:: %s }
+term t {
+  source-exclude:: NET_E
+  action:: %s
+}
+"""
+    assert _verdict(alone % ("speedway FORWARD", "accept"), "10.9.0.5", "1.1.1.1") == "drop"
+    assert _verdict(alone % ("speedway FORWARD", "accept"), "10.1.0.5", "1.1.1.1") == "accept"
+    assert _verdict(alone % ("juniper fw inet", "accept"), "10.9.0.5", "1.1.1.1") == "accept"
+    assert _verdict(alone % ("juniper fw inet", "deny"), "10.9.0.5", "1.1.1.1") == "drop"
+    mixed = "speedway FORWARD\n  target:: juniper fw inet"
+    assert _verdict(alone % (mixed, "accept"), "10.9.0.5", "1.1.1.1") == "accept"
+    with pytest.raises(UnsupportedSyntax) as caught:
+        _verdict(alone % (mixed, "deny"), "10.9.0.5", "1.1.1.1")
+    assert "source-exclude without source-address" in str(caught.value)
+    address_alone = alone.replace("source-exclude", "address-exclude")
+    assert _verdict(address_alone % ("juniper fw inet", "accept"), "10.9.0.5", "1.1.1.1") == (
+        "accept"
+    )
+    with pytest.raises(UnsupportedSyntax):
+        _verdict(address_alone % ("speedway FORWARD", "deny"), "10.9.0.5", "1.1.1.1")
+
+
+def test_diamond_definitions_are_refused_quickly_with_their_name():
+    """Each name containing the next two expands exponentially in Aerleon: refused first."""
+    depth = 30
+    lines = [f"N{i} = N{i + 1}\n    N{i + 2}" for i in range(depth)]
+    lines += [f"N{depth} = 10.0.0.0/8", f"N{depth + 1} = 10.1.0.0/16"]
+    policy = HEADER + "term a {\n  source-address:: N0\n  action:: accept\n}\n"
+    with pytest.raises(ParseError) as caught:
+        aerleon.parse(policy, source="x.pol", definitions={"d.net": "\n".join(lines) + "\n"})
+    assert caught.value.source == "d.net"
+    assert re.search(r"network N\d+ expands to more than", str(caught.value))
+    name = re.search(r"network (N\d+)", str(caught.value)).group(1)
+    assert caught.value.text.startswith(f"{name} =")
+    # A small diamond is read.
+    small = "A = B\n    C\nB = C\nC = 10.0.0.0/8\n"
+    policy_a = policy.replace("N0", "A")
+    assert aerleon.parse(policy_a, source="x.pol", definitions={"d.net": small}).chains
+    # Circular names are refused instead of recursing.
+    with pytest.raises(ParseError, match="contains itself"):
+        aerleon.parse(policy_a, source="x.pol", definitions={"d.net": "A = B\nB = A\n"})
+
+
+def test_uses_of_large_names_are_bounded_in_all():
+    big = "BIG = " + "\n    ".join(f"10.{i // 250}.{i % 250}.0/24" for i in range(40_000))
+    terms = "".join(
+        f"term t{i} {{\n  source-address:: BIG\n  action:: accept\n}}\n" for i in range(8)
+    )
+    with pytest.raises(ParseError, match="expand to more than"):
+        aerleon.parse(HEADER + terms, source="x.pol", definitions={"d.net": big + "\n"})
+
+
+def _policy_folder(root: Path, name: str = "42") -> Path:
+    folder = root / "up" / name
+    folder.mkdir(parents=True)
+    (folder / "def").mkdir()
+    (folder / "def" / "n.net").write_text("X = 10.0.0.0/8\n")
+    (root / "up" / f"{name}0").mkdir()
+    (root / "up" / f"{name}0" / "secret.yaml").write_text(
+        "terms:\n- name: leaked-allow-all\n  action: accept\n"
+    )
+    return folder
+
+
+YAML_POLICY = """filters:
+- header:
+    targets:
+      speedway: FORWARD DROP
+  terms:
+  - include: %s
+"""
+
+
+@pytest.mark.parametrize(
+    "include", ["../420/secret.yaml", "inner.yaml", "../42/../420/secret.yaml"]
+)
+def test_yaml_includes_must_lie_inside_the_policy_folder(tmp_path, include):
+    """Aerleon's own check compares path strings: folder 420 passes for base folder 42."""
+    folder = _policy_folder(tmp_path)
+    (folder / "inner.yaml").write_text("terms:\n- include: ../420/secret.yaml\n")
+    with pytest.raises(ParseError) as caught:
+        aerleon.parse(YAML_POLICY % include, source="p.yaml", definitions={}, base_dir=str(folder))
+    assert "lies outside the policy folder" in caught.value.message
+    assert str(tmp_path) not in str(caught.value)
+
+
+def test_yaml_includes_inside_the_folder_are_read(tmp_path):
+    folder = _policy_folder(tmp_path)
+    (folder / "inc").mkdir()
+    (folder / "inc" / "ok.yaml").write_text("terms:\n- name: ok\n  action: accept\n")
+    ours = aerleon.parse(
+        YAML_POLICY % "inc/ok.yaml", source="p.yaml", definitions={}, base_dir=str(folder)
+    )
+    rule = next(iter(ours.chains.values())).rules[0]
+    assert (rule.location.source, rule.location.line) == ("inc/ok.yaml", 2)
+
+
+def _no_server_path(error: Exception, root: Path) -> None:
+    error_text = "\n".join(
+        [str(error), getattr(error, "message_ja", ""), getattr(error, "hint_ja", "")]
+    )
+    assert str(root) not in error_text
+    assert str(root.resolve()) not in error_text
+    assert not re.search(r"(?<![\w.:~-])/(tmp|home|srv|var|private)/", error_text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("p.pol", HEADER + "#include 'missing.inc'\n", "missing.inc: No such file"),
+        ("p.pol", HEADER + "#include 'bad.txt'\n", "bad.txt"),
+        ("p.yaml", YAML_POLICY % "nothere.yaml", "nothere.yaml: No such file"),
+        ("p.yaml", YAML_POLICY % "broken.yaml", "broken.yaml"),
+        ("p.yaml", YAML_POLICY % "notes.txt", "notes.txt"),
+    ],
+)
+def test_errors_name_files_relative_to_the_policy_folder(tmp_path, name, text, words):
+    folder = _policy_folder(tmp_path)
+    (folder / "bad.txt").write_text("term x {\n  action:: accept\n}\n")
+    (folder / "notes.txt").write_text("terms: []\n")
+    (folder / "broken.yaml").write_text("terms: [\n  - {name: x\n")
+    with pytest.raises(ParseError) as caught:
+        aerleon.parse(text, source=name, definitions={}, base_dir=str(folder))
+    assert words in caught.value.message
+    _no_server_path(caught.value, tmp_path)
+
+
+def test_verify_of_a_confined_model_shows_no_server_path(tmp_path):
+    folder = _policy_folder(tmp_path)
+    (folder / "p.yaml").write_text(YAML_POLICY % "../420/secret.yaml")
+    (folder / "m.yaml").write_text(_model_text("{file: p.yaml, format: aerleon, definitions: def}"))
+    model = dataclasses.replace(load_model(folder / "m.yaml"), confined=True)
+    with pytest.raises(ParseError) as caught:
+        verify(model, today=TODAY)
+    assert caught.value.source == "p.yaml"
+    _no_server_path(caught.value, tmp_path)
+
+
 @pytest.mark.parametrize(
     ("name", "text", "definitions", "line", "words"),
     [

@@ -993,6 +993,77 @@ def test_asa_errors_point_at_the_line(tail, kind, message):
     assert error.line > ASA_BASE.count("\n")
 
 
+def _diamond(depth: int) -> str:
+    """Groups d0..d{depth} and e0..e{depth}: each d{i} and e{i} names both d{i+1} and e{i+1}."""
+    text = ""
+    for i in range(depth):
+        for name in ("d", "e"):
+            text += f"object-group network {name}{i}\n"
+            text += f" group-object d{i + 1}\n group-object e{i + 1}\n"
+    text += f"object-group network d{depth}\n host 10.1.1.1\n"
+    return text + f"object-group network e{depth}\n host 10.1.1.2\n"
+
+
+def _nested(depth: int) -> str:
+    """A chain g0 → g1 → … → g{depth} ending in one host."""
+    text = "".join(f"object-group network g{i}\n group-object g{i + 1}\n" for i in range(depth))
+    return text + f"object-group network g{depth}\n host 10.1.1.1\n"
+
+
+def test_diamond_object_groups_forty_deep_are_resolved_once_ios():
+    """Finding 11: 2**40 paths to the two hosts; every group is flattened once."""
+    text = _diamond(40) + IOS_HEAD + "ip access-list extended A\n permit ip object-group d0 any\n"
+    ruleset = parse_ios(text, source="ios.cfg")
+    assert passes(ruleset, tcp("10.1.1.1", "10.9.9.9", 80), "Gi0/0", "Gi0/1")
+    assert passes(ruleset, tcp("10.1.1.2", "10.9.9.9", 80), "Gi0/0", "Gi0/1")
+    assert not passes(ruleset, tcp("10.1.1.3", "10.9.9.9", 80), "Gi0/0", "Gi0/1")
+
+
+def test_diamond_object_groups_forty_deep_are_resolved_once_asa():
+    text = (
+        ASA_BASE
+        + _diamond(40)
+        + "access-list A extended permit ip object-group d0 any\n"
+        + "access-group A in interface outside\n"
+    )
+    ruleset = parse_asa(text, source="asa.cfg")
+    assert passes(ruleset, tcp("10.1.1.1", "10.0.0.5", 80), OUT, IN)
+    assert passes(ruleset, tcp("10.1.1.2", "10.0.0.5", 80), OUT, IN)
+    assert not passes(ruleset, tcp("10.1.1.3", "10.0.0.5", 80), OUT, IN)
+
+
+@pytest.mark.parametrize("depth", [3000, 5000])
+@pytest.mark.parametrize("dialect", ["ios", "asa"])
+def test_object_groups_nested_thousands_deep_give_a_parse_error(dialect, depth):
+    """Finding 12: a RecursionError would escape; deeper than 256 levels is a ParseError."""
+    if dialect == "ios":
+        parser = parse_ios
+        text = (
+            _nested(depth)
+            + IOS_HEAD
+            + "ip access-list extended A\n permit ip object-group g0 any\n"
+        )
+    else:
+        parser = parse_asa
+        text = (
+            ASA_BASE
+            + _nested(depth)
+            + "access-list A extended permit ip object-group g0 any\n"
+            + "access-group A in interface outside\n"
+        )
+    error = _raises(parser, text)
+    assert not isinstance(error, UnsupportedSyntax)
+    assert "object group g256 is nested more than 256 levels deep" in error.message
+    assert error.text == " group-object g256"  # in g255, the 256th level
+
+
+def test_object_groups_nested_within_the_limit_are_read():
+    text = _nested(200) + IOS_HEAD + "ip access-list extended A\n permit ip object-group g0 any\n"
+    ruleset = parse_ios(text, source="ios.cfg")
+    assert passes(ruleset, tcp("10.1.1.1", "10.9.9.9", 80), "Gi0/0", "Gi0/1")
+    assert not passes(ruleset, tcp("10.1.1.2", "10.9.9.9", 80), "Gi0/0", "Gi0/1")
+
+
 def test_japanese_messages():
     error = _raises(parse_ios, IOS_HEAD + "ip access-list extended A\n permit tcp any any frob\n")
     assert "未知の語 'frob'" in error.render("ja")

@@ -35,6 +35,8 @@ from .conftest import BATFISH, CORPUS, DATA, TODAY
 FORTIOS = BATFISH / "fortios"
 LAB = CORPUS / "lab-validation" / "fortios_fw_policy_basic"
 OURS = DATA / "fortios"
+# every Batfish file starts with 'config system global' (hostname): skipped, and listed
+MANAGEMENT = "device management and services of the device itself (they cannot forward traffic)"
 
 
 def _ip(text):
@@ -177,6 +179,7 @@ def test_batfish_address_objects_read_through_a_policy_that_names_each():
         ("port2", _ip("2.1.1.1"), 24, "zoneA"),
     ]
     assert {i.reason: i.lines for i in plain.ignored} == {
+        MANAGEMENT: (1,),
         "address of type dynamic not used by any policy": (48,),
         "address of type fqdn not used by any policy": (53,),
         "address of type geography not used by any policy": (57,),
@@ -248,7 +251,8 @@ def test_batfish_firewall_policy_order_appends_zones_and_disabled_entries():
     ]
     assert [r.location.line for r in rules] == [75, 86, 86, 101, 109]
     assert {i.reason: i.lines for i in ruleset.ignored} == {
-        "disabled policy (status disable)": (65,)
+        MANAGEMENT: (1,),
+        "disabled policy (status disable)": (65,),
     }
     first = rules[0]
     assert first.action is Verdict.DROP  # no 'set action': deny
@@ -335,7 +339,8 @@ def test_batfish_interfaces_both_address_formats_and_secondaries():
     assert ruleset.interfaces[0].location.line == 5
     # 'longest if name' disables its secondary addresses again
     assert {i.reason: i.lines for i in ruleset.ignored} == {
-        "secondary interface address (Ruleset.interfaces lists the primary one)": (15, 18, 21)
+        MANAGEMENT: (1,),
+        "secondary interface address (Ruleset.interfaces lists the primary one)": (15, 18, 21),
     }
 
 
@@ -419,6 +424,7 @@ def test_batfish_static_routes():
         ((0, 0), None, "port1", "static route 1"),
     ]
     assert {i.reason: i.lines for i in ruleset.ignored} == {
+        MANAGEMENT: (1,),
         "SD-WAN static route (routes are the model's)": (22,),
         "disabled static route": (28,),
     }
@@ -1029,6 +1035,289 @@ end
         "local-in policy (traffic to the device itself)": (26,),
         "DoS policy (it can only drop traffic)": (31,),
     }
+
+
+def _line_of(text, fragment, start=1):
+    """The number of the first line at or after start that contains fragment."""
+    lines = text.splitlines()
+    return next(n for n in range(start, len(lines) + 1) if fragment in lines[n - 1])
+
+
+CONSOLIDATED = """config firewall consolidated policy
+    edit 1
+        set srcintf port1
+        set dstintf port2
+        set srcaddr4 all
+        set dstaddr4 all
+        set action accept
+        set service ALL
+    next
+end
+"""
+
+
+@pytest.mark.parametrize(
+    ("section", "fragment", "edit_line"),
+    [
+        (CONSOLIDATED, "a consolidated policy", True),
+        (
+            "config firewall explicit-proxy-policy\n    edit 1\n        set proxy explicit-web\n"
+            "        set dstintf port2\n        set action accept\n    next\nend\n",
+            "an explicit proxy policy",
+            True,
+        ),
+        (
+            "config system virtual-switch\n    edit 1\n        set action accept\n    next\nend\n",
+            "a hardware switch",
+            True,
+        ),
+        (
+            "config router policy\n    edit 1\n        set input-device port1\n"
+            "        set output-device port2\n    next\nend\n",
+            "a policy route",
+            True,
+        ),
+        # sections the verifier does not know at all: refused at their 'config' line
+        (
+            "config firewall future-policy\n    edit 1\n        set action accept\n    next\nend\n",
+            "section 'firewall future-policy', which the verifier does not know,",
+            False,
+        ),
+        (
+            "config system bridge-everything\n    set status enable\nend\n",
+            "section 'system bridge-everything', which the verifier does not know,",
+            False,
+        ),
+        (
+            "config router forwarding-magic\n    edit 1\n    next\nend\n",
+            "section 'router forwarding-magic', which the verifier does not know,",
+            False,
+        ),
+        (
+            "config frobnicator settings\n    set forward all\nend\n",
+            "section 'frobnicator settings', which the verifier does not know,",
+            False,
+        ),
+    ],
+)
+def test_sections_neither_modelled_nor_known_harmless_are_refused(section, fragment, edit_line):
+    """Finding 6: only sections known not to change forwarding may be skipped."""
+    text = PORTS + section + _policy(action="deny")
+    first = 20  # after the interfaces
+    with pytest.raises(UnsupportedSyntax) as caught:
+        _parse(text)
+    assert fragment in caught.value.message
+    assert caught.value.line == (first + 1 if edit_line else first)
+    assert "check this device by hand" in caught.value.hint
+
+
+def test_consolidated_policy_reproducer_is_not_silently_dropped():
+    """Finding 6: port1 → port2 allowed by a consolidated policy must not read as denied."""
+    text = PORTS + CONSOLIDATED
+    with pytest.raises(UnsupportedSyntax) as caught:
+        _parse(text)
+    assert caught.value.line == 21  # 'edit 1' of the consolidated policy
+    assert caught.value.text == "edit 1"
+    settings_text = (
+        PORTS + "config system settings\n    set consolidated-firewall-mode enable\nend\n"
+    )
+    with pytest.raises(UnsupportedSyntax) as caught:
+        _parse(settings_text)
+    assert caught.value.line == 21
+    assert "consolidated firewall mode" in caught.value.message
+    # disabled entries cannot forward: listed, not refused
+    disabled = text.replace("        set action accept\n", "        set status disable\n")
+    assert {i.reason: i.lines for i in _parse(disabled).ignored} == {
+        "disabled consolidated policy (FortiOS 6.2 consolidated mode)": (21,)
+    }
+
+
+def test_known_harmless_sections_are_listed_as_ignored_with_their_lines():
+    text = (
+        PORTS
+        + """config system global
+    set hostname "fw"
+end
+config log syslogd setting
+    set status enable
+end
+config antivirus profile
+    edit "default"
+    next
+end
+config router bgp
+    set as 65001
+end
+config router static6
+    edit 1
+    next
+end
+config user local
+    edit "alice"
+    next
+end
+config system replacemsg mail "partial"
+end
+"""
+        + _policy()
+    )
+    ruleset = _parse(text)
+    assert {i.reason: i.lines for i in ruleset.ignored} == {
+        MANAGEMENT: (20,),
+        "logging, reporting and replacement messages (they cannot change forwarding)": (23,),
+        "security profile or inspection setting (it cannot permit traffic)": (26,),
+        "dynamic routing and route filters (the routes followed are the model's)": (30,),
+        "IPv6 routing (IPv4 is verified)": (33,),
+        "users, authentication and certificates (policies naming users are stated readings)": (37,),
+    }  # the empty replacemsg block holds nothing: not listed
+    (rule,) = _policy_rules(ruleset)
+    assert rule.action is Verdict.ACCEPT
+
+
+def _sections(text):
+    """Paths of every section of a configuration, in the root, 'config global' and each VDOM."""
+    root = fortios._tree(text, "x")
+    scopes = [root, *root.configs["vdom"].entries.values()] if "vdom" in root.configs else [root]
+    if "global" in root.configs:
+        scopes.append(root.configs["global"])
+    return {path for scope in scopes for path in scope.configs if path not in ("vdom", "global")}
+
+
+def test_every_section_of_the_corpora_is_classified_deliberately():
+    """Finding 6: the Batfish grammar files and the 280 KB lab show.txt hold no section the
+    parser would refuse as unknown; each is read, listed as ignored, or refused on purpose."""
+    files = [*sorted(FORTIOS.iterdir()), LAB / "configs" / "fw" / "show.txt", OURS / "nat.conf"]
+    paths: set[str] = set()
+    for path in files:
+        paths |= _sections(path.read_text(encoding="utf-8"))
+    assert len(paths) > 150
+    unknown = sorted(p for p in paths if fortios._section_kind(p)[0] == "unknown")
+    assert unknown == []
+    for path in files:
+        fortios.parse(path.read_text(encoding="utf-8"), source=path.name)
+    lab = fortios.parse((LAB / "configs" / "fw" / "show.txt").read_text(), source="show.txt")
+    reasons = {i.reason for i in lab.ignored}
+    assert MANAGEMENT in reasons
+    assert "security profile or inspection setting (it cannot permit traffic)" in reasons
+
+
+TWO_PORTS = """config system interface
+    edit "port1"
+        set vdom "root"
+        set ip 10.0.1.1 255.255.255.0
+    next
+    edit "port2"
+        set vdom "root"
+        set ip 10.0.2.1 255.255.255.0
+    next
+end
+"""
+
+
+def test_sections_outside_config_vdom_belong_to_the_only_vdom():
+    """Finding 7: with 'config vdom' declaring one VDOM, top-level sections are read."""
+    text = (
+        "config vdom\nedit root\nnext\nend\n"
+        + TWO_PORTS
+        + _policy(srcintf='"port1"', dstintf='"port2"')
+    )
+    ruleset = fortios.parse(text, source="fw.conf")
+    assert [i.name for i in ruleset.interfaces] == ["port1", "port2"]
+    assert _decide(ruleset, "port1", "port2", "10.0.1.5", "10.0.2.5", dport=80) == (
+        "accept",
+        "policy 1",
+    )
+    assert ruleset.assumptions == (
+        "fw.conf:5: sections outside 'config global' and 'config vdom' are read as those of the "
+        "only VDOM, root",
+    )
+    # the same sections also inside the VDOM: which one holds is unclear
+    twice = text + "config vdom\nedit root\n" + _policy(ident="2") + "next\nend\n"
+    with pytest.raises(ParseError) as caught:
+        fortios.parse(twice, source="fw.conf")
+    assert not isinstance(caught.value, UnsupportedSyntax)
+    assert caught.value.line == _line_of(twice, "config firewall policy")
+    assert "given both outside 'config vdom' and in VDOM root" in caught.value.message
+    # a stray unknown section is refused like any other
+    with pytest.raises(UnsupportedSyntax) as caught:
+        fortios.parse(text + CONSOLIDATED, source="fw.conf")
+    assert caught.value.line == _line_of(text + CONSOLIDATED, "edit 1", 25)
+
+
+def test_sections_outside_config_vdom_with_several_vdoms_are_a_parse_error():
+    """Finding 7: with several VDOMs a top-level section belongs to none: ParseError."""
+    text = "config vdom\nedit root\nnext\nedit dmz\nnext\nend\n" + TWO_PORTS + _policy()
+    with pytest.raises(ParseError) as caught:
+        fortios.parse(text, source="fw.conf")
+    assert not isinstance(caught.value, UnsupportedSyntax)
+    assert caught.value.line == 7
+    assert caught.value.text == "config system interface"
+    assert "outside 'config global' and 'config vdom'" in caught.value.message
+    assert "several VDOMs (root, dmz)" in caught.value.message
+
+
+def test_a_vdom_whose_only_permitting_section_is_not_modelled_is_not_taken_as_denying():
+    """Finding 6 with VDOMs: a consolidated policy makes its VDOM one that can permit."""
+    vdom = "config vdom\nedit root\nnext\nedit dmz\nnext\nend\n"
+    inner = CONSOLIDATED.replace("\n", "\n    ")
+    alone = vdom + "config vdom\nedit dmz\n    " + inner + "\nnext\nend\n"
+    with pytest.raises(UnsupportedSyntax) as caught:
+        fortios.parse(alone, source="fw.conf")
+    assert "consolidated policy" in caught.value.message
+    assert caught.value.line == _line_of(alone, "edit 1")
+    both = alone.replace("edit root\nnext\nend\n", "edit root\nnext\nend\n", 1) + (
+        "config vdom\nedit root\n" + _policy() + "next\nend\n"
+    )
+    with pytest.raises(UnsupportedSyntax) as caught:
+        fortios.parse(both, source="fw.conf")
+    assert "several VDOMs (root, dmz)" in caught.value.message
+
+
+def _chain(kind, depth, leaf):
+    block = f"config firewall {kind}\n"
+    for i in range(depth):
+        block += f'    edit "g{i}"\n        set member "g{i + 1}"\n    next\n'
+    return block + f'    edit "g{depth}"\n        set member "{leaf}"\n    next\nend\n'
+
+
+@pytest.mark.parametrize("depth", [3000, 5000])
+def test_deeply_nested_groups_give_a_parse_error_not_a_recursion_error(depth):
+    """Finding 12: address and service group chains thousands deep: ParseError with a line."""
+    for kind, setting, leaf, what in (
+        ("addrgrp", "srcaddr", "all", "address group"),
+        ("service group", "service", "ALL", "service group"),
+    ):
+        text = PORTS + _chain(kind, depth, leaf) + _policy(**{setting: '"g0"'})
+        with pytest.raises(ParseError) as caught:
+            _parse(text)
+        assert not isinstance(caught.value, UnsupportedSyntax)
+        assert f"{what} g256 is nested more than 256 levels deep" in caught.value.message
+        # the member line of the group that names it (g255's 'set member')
+        assert caught.value.line == _line_of(text, 'set member "g256"')
+        assert caught.value.hint
+
+
+def test_groups_nested_within_the_limit_and_shared_members_are_read():
+    for kind, setting, leaf in (
+        ("addrgrp", "srcaddr", "all"),
+        ("service group", "service", "HTTP"),
+    ):
+        (rule,) = _policy_rules(
+            _parse(PORTS + _chain(kind, 200, leaf) + _policy(**{setting: "g0"}))
+        )
+        assert rule.action is Verdict.ACCEPT
+    # a diamond 40 deep: each group names the next two (every group is resolved once)
+    block = "config firewall addrgrp\n"
+    for i in range(40):
+        for name in ("d", "e"):
+            block += f'    edit "{name}{i}"\n        set member "d{i + 1}" "e{i + 1}"\n    next\n'
+    block += 'edit "d40"\nset member "a"\nnext\nedit "e40"\nset member "b"\nnext\nend\n'
+    addresses = (
+        "config firewall address\n    edit a\n        set subnet 10.9.0.1/32\n    next\n"
+        "    edit b\n        set subnet 10.9.0.2/32\n    next\nend\n"
+    )
+    (rule,) = _policy_rules(_parse(PORTS + addresses + block + _policy(srcaddr="d0")))
+    assert _field(rule, Field.SRC).ranges == (_range("10.9.0.1", "10.9.0.2"),)
 
 
 # -- errors ------------------------------------------------------------------------------------

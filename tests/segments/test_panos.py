@@ -459,7 +459,8 @@ def test_aerleon_sample_paloalto_parses_with_its_objects():
     )
     assert _ranges(dns[0], Field.DPORT) == ((53, 53),)
     app01 = _rules(ruleset, "allow-pan-app-01")[0]
-    assert _ranges(app01, Field.DPORT) == ((80, 80),)  # web-browsing on its default port
+    # web-browsing: its usual default port (tcp/80) is not relied on, every tcp port is read
+    assert _ranges(app01, Field.DPORT) is None and _ranges(app01, Field.PROTO) == ((TCP, TCP),)
     notes = " ".join(ruleset.assumptions)
     assert "Rule allow-pan-app-03 (sample_paloalto.xml:176) allows application ssl" in notes
     assert "Zone internal (sample_paloalto.xml:48;" in notes  # zones live in the device config
@@ -486,11 +487,11 @@ tcp 198.51.100.7 10.2.0.11:443     U D drop  interzone-default  198.51.100.7 10.
 tcp 10.1.0.5 8.8.8.8:80            T U allow lan-out            203.0.113.2  8.8.8.8:80
 tcp 10.1.0.5 8.8.8.8:8080          T U allow lan-out            203.0.113.2  8.8.8.8:8080
 tcp 10.1.0.5 8.8.8.8:8443          T U allow lan-out            203.0.113.2  8.8.8.8:8443
-tcp 10.1.0.5 8.8.8.8:8081          T U drop  interzone-default  10.1.0.5     8.8.8.8:8081
+tcp 10.1.0.5 8.8.8.8:8081          T U allow dns                203.0.113.2  8.8.8.8:8081
 tcp 10.1.0.66 8.8.8.8:80           T U drop  block-bad          10.1.0.66    8.8.8.8:80
 udp 10.1.0.5 8.8.8.8:53            T U allow dns                203.0.113.2  8.8.8.8:53
 tcp 10.1.0.5 8.8.8.8:53            T U allow dns                203.0.113.2  8.8.8.8:53
-udp 10.1.0.5 8.8.8.8:54            T U drop  interzone-default  10.1.0.5     8.8.8.8:54
+udp 10.1.0.5 8.8.8.8:54            T U allow dns                203.0.113.2  8.8.8.8:54
 tcp 10.1.0.5 10.2.0.20:80          T D drop  not-dmz            10.1.0.5     10.2.0.20:80
 tcp 10.1.0.5 10.2.0.10:8443        T D allow dmz-admin          10.1.0.5     10.2.0.10:8443
 tcp 10.1.0.110 10.2.0.10:8443      T D drop  interzone-default  10.1.0.110   10.2.0.10:8443
@@ -582,7 +583,8 @@ def test_branch_assumptions_name_the_dnat_reading_and_the_applications():
     )
     assert (
         "Rule dns (branch.set:46) allows application dns: it is taken as matching dns as "
-        "tcp port 53, udp port 53." in notes
+        "every tcp port, every udp port (its usual default, tcp port 53, udp port 53, is not "
+        "relied on: App-ID's default ports change with content updates)." in notes
     )
     assert any(n.startswith("NAT rules are matched in order") for n in notes)
 
@@ -1084,3 +1086,312 @@ def test_arbitrary_text_never_escapes_as_another_exception(text):
             panos.parse(prefix + text, source="fuzz.conf")
         except ParseError as error:
             assert error.hint and error.line >= 1
+
+
+# -- review findings: NAT and security rules, names, set lines, size limits --------------------
+
+DMZ = """\
+set network interface ethernet ethernet1/2 layer3 ip 10.2.0.1/24
+set network interface ethernet ethernet1/3 layer3 ip 203.0.113.2/29
+set vsys vsys1 zone dmz network layer3 ethernet1/2
+set vsys vsys1 zone untrust network layer3 ethernet1/3
+set vsys vsys1 address web-srv ip-netmask 10.2.0.10
+set vsys vsys1 address web-pub ip-netmask 203.0.113.5/32
+set vsys vsys1 address dmz-net ip-netmask 10.2.0.0/24
+"""
+RULES = "set vsys vsys1 rulebase security rules "
+DNAT_WEB = (
+    "set vsys vsys1 rulebase nat rules dnat-web from untrust to untrust source any "
+    "destination web-pub service service-https\n"
+    "set vsys vsys1 rulebase nat rules dnat-web destination-translation translated-address "
+    "web-srv\n"
+)
+
+
+OSPF = "set network virtual-router default protocol ospf enable yes\n"
+FAR_PUB = DMZ.replace("203.0.113.5/32", "198.51.100.5/32")
+WEB_IN = (
+    RULES + "web-in from untrust to dmz source any destination web-pub service service-https "
+    "application any action allow\n"
+)
+
+
+def _in(text: str, packet: Packet) -> Decision:
+    """From untrust (ethernet1/3) into the dmz (ethernet1/2)."""
+    return forward(_parse(text), packet, "ethernet1/3", "ethernet1/2")
+
+
+def test_a_deny_on_the_post_nat_address_does_not_block_what_dnat_rewrote():
+    """Finding 1: PAN-OS matches no-direct on the pre-NAT 203.0.113.5, which it does not name."""
+    text = (
+        DMZ
+        + (
+            RULES + "no-direct from untrust to dmz source any destination dmz-net service any "
+            "application any action deny\n"
+        )
+        + WEB_IN
+        + DNAT_WEB
+    )
+    through = _in(text, tcp("198.51.100.7", "203.0.113.5", 443))
+    assert through.accepted and through.packet.dst == _ip("10.2.0.10")
+    assert through.rule == "rule web-in"
+    # what no DNAT rule can have rewritten is still blocked by it
+    assert not _in(text, tcp("198.51.100.7", "10.2.0.20", 443)).accepted
+    assert not _in(text, tcp("198.51.100.7", "10.2.0.10", 80)).accepted
+    notes = " ".join(_parse(text).assumptions)
+    assert "Rule no-direct (fw.conf:8) blocks destinations and services as written" in notes
+    assert "DNAT rule dnat-web could have produced" in notes
+
+
+def test_a_deny_on_the_post_nat_port_does_not_block_what_port_nat_rewrote():
+    """Finding 1, ports: deny tcp/80 must not catch 8080 that the DNAT rule rewrote to 80."""
+    text = (
+        DMZ
+        + "set vsys vsys1 service p80 protocol tcp port 80\n"
+        + "set vsys vsys1 service p8080 protocol tcp port 8080\n"
+        + RULES
+        + "no-80 from untrust to dmz source any destination any service p80 application any "
+        "action deny\n"
+        + RULES
+        + "alt-in from untrust to dmz source any destination web-pub service p8080 "
+        "application any action allow\n"
+        + "set vsys vsys1 rulebase nat rules pnat from untrust to untrust source any "
+        "destination web-pub service p8080\n"
+        + "set vsys vsys1 rulebase nat rules pnat destination-translation translated-address "
+        "web-srv translated-port 80\n"
+    )
+    through = _in(text, tcp("198.51.100.7", "203.0.113.5", 8080))
+    assert through.accepted and through.packet.dport == 80 and through.rule == "rule alt-in"
+    assert not _in(text, tcp("198.51.100.7", "10.2.0.20", 80)).accepted
+
+
+def test_a_deny_rule_is_not_matched_on_the_address_dnat_translates_into():
+    """Finding 5: block-pub names 203.0.113.5; a packet sent to 10.2.0.10 passes srv."""
+    text = (
+        DMZ
+        + (
+            RULES + "block-pub from untrust to dmz source any destination web-pub service any "
+            "application any action deny\n"
+        )
+        + (
+            RULES + "srv from untrust to dmz source any destination web-srv service any "
+            "application any action allow\n"
+        )
+        + DNAT_WEB
+    )
+    direct = _in(text, tcp("198.51.100.7", "10.2.0.10", 443))
+    assert direct.accepted and direct.rule == "rule srv"
+    [block] = _rules(_parse(text), "block-pub")
+    assert _ranges(block, Field.DST) == ((_ip("203.0.113.5"), _ip("203.0.113.5")),)
+
+
+def test_dnat_applies_when_dynamic_routing_hides_the_route_into_its_to_zone():
+    """Finding 2: 198.51.100.5 reaches the firewall by OSPF; no configured route covers it."""
+    text = FAR_PUB + OSPF + WEB_IN + DNAT_WEB
+    through = _in(text, tcp("192.0.2.7", "198.51.100.5", 443))
+    assert through.accepted and through.packet.dst == _ip("10.2.0.10")
+    notes = " ".join(_parse(text).assumptions)
+    assert "may learn routes its configuration does not show" in notes
+    assert "NAT rule dnat-web; the rule is taken as applying whatever zone" in notes
+
+
+def test_dnat_applies_when_no_configured_route_leads_into_its_to_zone():
+    """Finding 2: a to-zone without routes in the configuration no longer drops the rule."""
+    text = (
+        FAR_PUB
+        + "set network interface ethernet ethernet1/4 layer3 comment edge\n"
+        + "set vsys vsys1 zone edge network layer3 ethernet1/4\n"
+        + WEB_IN.replace("from untrust", "from [ untrust edge ]")
+        + DNAT_WEB.replace("to untrust", "to edge")
+    )
+    through = _in(text, tcp("192.0.2.7", "198.51.100.5", 443))
+    assert through.accepted and through.packet.dst == _ip("10.2.0.10")
+    assert any("No connected or static route" in n for n in _parse(text).assumptions)
+
+
+def test_a_vsys_address_group_hides_a_shared_address_of_the_same_name():
+    """Finding 8: PAN-OS resolves srv in vsys1 first, where it is a group of dmz-net."""
+    text = (
+        DMZ
+        + "set shared address srv ip-netmask 192.0.2.1/32\n"
+        + "set vsys vsys1 address-group srv static [ dmz-net ]\n"
+        + "set shared service web protocol tcp port 80\n"
+        + "set vsys vsys1 service-group web members [ service-https ]\n"
+        + RULES
+        + "in from untrust to dmz source any destination srv service web application any "
+        "action allow\n"
+    )
+    assert _in(text, tcp("198.51.100.7", "10.2.0.5", 443)).accepted
+    assert not _in(text, tcp("198.51.100.7", "192.0.2.1", 443)).accepted
+    assert not _in(text, tcp("198.51.100.7", "10.2.0.5", 80)).accepted
+
+
+def test_a_deny_of_application_any_on_application_default_matches_nothing():
+    """Finding 9: the deny matches applications on their default ports only, not every port."""
+    text = (
+        DMZ
+        + RULES
+        + "d from untrust to dmz source any destination any service application-default "
+        "application any action deny\n"
+        + RULES
+        + "in from untrust to dmz source any destination any service any application any "
+        "action allow\n"
+    )
+    decision = _in(text, tcp("198.51.100.7", "10.2.0.5", 443))
+    assert decision.accepted and decision.rule == "rule in"
+    assert any(
+        n.startswith("Rule d (fw.conf:8) blocks application any on application-default")
+        for n in _parse(text).assumptions
+    )
+
+
+def test_an_allow_of_a_listed_application_is_every_port_of_its_protocol():
+    """Finding 4: default ports in the table are not relied on (ssh's are)."""
+    text = BASE + _rule(application="[ web-browsing ssh ]", service="application-default")
+    assert _ab(text, tcp("10.1.0.5", "10.2.0.5", 8081)).accepted
+    assert not _ab(text, udp("10.1.0.5", "10.2.0.5", 80)).accepted
+    only_ssh = BASE + _rule(application="ssh", service="application-default")
+    assert not _ab(only_ssh, tcp("10.1.0.5", "10.2.0.5", 2222)).accepted
+
+
+def test_a_field_after_a_structured_field_on_one_set_line_is_refused():
+    """Finding 10: negate-destination would be read inside profile-setting and lost."""
+    text = (
+        BASE
+        + _rule(destination="10.2.0.5")
+        + "\nset rulebase security rules R profile-setting group default negate-destination yes\n"
+    )
+    with pytest.raises(ParseError) as caught:
+        _parse(text)
+    assert caught.value.line == 12 and "'negate-destination' follows 'profile-setting'" in (
+        caught.value.message
+    )
+    # on lines of their own both are read
+    apart = (
+        BASE
+        + _rule(destination="10.2.0.5")
+        + "\nset rulebase security rules R profile-setting group default"
+        + "\nset rulebase security rules R negate-destination yes\n"
+    )
+    assert _ab(apart, tcp("10.1.0.5", "10.2.0.6", 80)).accepted
+    assert not _ab(apart, tcp("10.1.0.5", "10.2.0.5", 80)).accepted
+
+
+def test_fields_of_a_default_rule_on_one_set_line_are_all_read():
+    """Finding 10: 'log-end yes action allow' used to hide the action under log-end."""
+    text = (
+        BASE
+        + "set rulebase default-security-rules rules interzone-default log-end yes action allow\n"
+    )
+    assert _ab(text, tcp("10.1.0.5", "10.2.0.5", 80)).accepted
+
+
+def _diamond(kind: str, depth: int) -> str:
+    """Group g0 contains g1 twice over (through a and b), g1 contains g2, … : 2**depth paths."""
+    section, key = {
+        "address": ("address-group", "static"),
+        "service": ("service-group", "members"),
+        "application": ("application-group", "members"),
+    }[kind]
+    leaf = {
+        "address": "set address leaf ip-netmask 10.2.0.5\n",
+        "service": "set service leaf protocol tcp port 80\n",
+        "application": "",
+    }[kind]
+    last = "leaf" if kind != "application" else "web-browsing"
+    lines = [leaf]
+    for i in range(depth):
+        lines.append(f"set {section} g{i}a {key} [ g{i + 1}a g{i + 1}b ]\n")
+        lines.append(f"set {section} g{i}b {key} [ g{i + 1}a g{i + 1}b ]\n")
+    lines.append(f"set {section} g{depth}a {key} [ {last} ]\n")
+    lines.append(f"set {section} g{depth}b {key} [ {last} ]\n")
+    return "".join(lines)
+
+
+def test_diamond_groups_are_resolved_once_per_group():
+    """Finding 11: 40 levels of groups that each contain the next two resolve at once."""
+    text = BASE + _diamond("address", 40) + _rule(destination="g0a")
+    assert _ab(text, tcp("10.1.0.5", "10.2.0.5", 80)).accepted
+    assert not _ab(text, tcp("10.1.0.5", "10.2.0.6", 80)).accepted
+    text = BASE + _diamond("service", 40) + _rule(service="g0a")
+    assert _ab(text, tcp("10.1.0.5", "10.2.0.5", 80)).accepted
+    assert not _ab(text, tcp("10.1.0.5", "10.2.0.5", 81)).accepted
+    text = BASE + _diamond("application", 40) + _rule(application="g0a", service="any")
+    assert _ab(text, tcp("10.1.0.5", "10.2.0.5", 80)).accepted
+
+
+DEEP = 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("set deviceconfig " + "a " * DEEP + "\n", 1),
+        ("<config>\n" + "<a>" * DEEP + "</a>" * DEEP + "\n</config>\n", 2),
+        ("config {\n" + "a {\n" * DEEP + "}\n" * DEEP + "}\n", 65),
+    ],
+    ids=["set", "xml", "braces"],
+)
+def test_deep_configuration_gives_a_parse_error(text, line):
+    """Finding 12: a ParseError at the line where the nesting goes too deep, not RecursionError."""
+    with pytest.raises(ParseError) as caught:
+        _parse(text)
+    assert "nested deeper than 64 levels" in caught.value.message
+    assert caught.value.line == line
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule"),
+    [
+        ("address-group {i} static [ g{j} ]", {"destination": "g0"}),
+        ("service-group {i} members [ g{j} ]", {"service": "g0"}),
+        ("application-group {i} members [ g{j} ]", {"application": "g0"}),
+    ],
+)
+def test_a_long_chain_of_groups_gives_a_parse_error(kind, rule):
+    """Finding 12: groups nested 5,000 deep stop at 256 with a ParseError, not RecursionError."""
+    lines = [
+        "set " + kind.split(" ")[0] + f" g{i} " + " ".join(kind.split(" ")[2:]).format(j=i + 1)
+        for i in range(DEEP)
+    ]
+    text = BASE + "\n".join(lines) + "\n" + _rule(**rule)
+    with pytest.raises(ParseError) as caught:
+        _parse(text)
+    assert "nests groups deeper than 256 levels" in caught.value.message
+    assert caught.value.line > 4
+
+
+def test_a_deny_naming_the_original_destination_too_still_blocks_dnat_traffic():
+    """Finding 1, precision: no-direct names both 203.0.113.5 and 10.2.0.10, so it blocks the
+    translated packets on the device as well, and in the rule set."""
+    text = (
+        DMZ
+        + "set vsys vsys1 address-group both static [ web-pub dmz-net ]\n"
+        + (
+            RULES + "no-direct from untrust to dmz source any destination both service any "
+            "application any action deny\n"
+        )
+        + WEB_IN
+        + DNAT_WEB
+    )
+    blocked = _in(text, tcp("198.51.100.7", "203.0.113.5", 443))
+    assert not blocked.accepted and blocked.rule == "rule no-direct"
+    assert not any("could have produced" in n for n in _parse(text).assumptions)
+
+
+def test_a_static_route_on_one_set_line_keeps_its_next_hop_and_interface():
+    """Finding 10: fields after the next hop's value were read under it and lost."""
+    text = BASE + VR + "destination 10.9.0.0/16 nexthop ip-address 10.2.0.9 interface ethernet1/2\n"
+    [route] = _parse(text).routes
+    assert route.via == _ip("10.2.0.9") and route.interface == "ethernet1/2"
+    assert route.prefix == (_ip("10.9.0.0"), 16)
+
+
+def test_an_allow_on_the_post_nat_address_states_that_it_over_approximates():
+    """Finding 1, allow rules: matching rewritten packets too only allows more; it is stated."""
+    text = DMZ + WEB_IN.replace("destination web-pub", "destination dmz-net") + DNAT_WEB
+    assert _in(text, tcp("198.51.100.7", "203.0.113.5", 443)).accepted
+    assert any(
+        n.startswith("Rule web-in (fw.conf:8) allows packets that DNAT rule dnat-web rewrote")
+        for n in _parse(text).assumptions
+    )

@@ -10,6 +10,7 @@ import pytest
 from isms.segments import (
     ModelError,
     Policy,
+    SegmentsError,
     SeparationModel,
     load_model,
     load_model_text,
@@ -396,3 +397,67 @@ def test_an_unreadable_rule_set_is_named_without_the_servers_path(tmp_path, toda
     message = str(caught.value)
     assert "missing.rules" in message
     assert str(tmp_path) not in message
+
+
+# --- a configuration's interfaces against the model ---------------------------------------------
+
+PANOS_LAB = DATA / "panos" / "lab-app-override.yaml"
+
+
+def _lab_model_with(old: str, new: str):
+    text = PANOS_LAB.read_text()
+    assert old in text
+    return load_model_text(
+        text.replace(old, new), source="lab.yaml", base_dir=str(PANOS_LAB.parent)
+    )
+
+
+def test_a_model_interface_the_configuration_does_not_have_is_an_error(today):
+    """A misspelt interface (Ethernet1/1 for ethernet1/1) would match none of the firewall's
+    rules and make the network look compliant: refused, with the names the config has."""
+    model = _lab_model_with("{name: ethernet1/1,", "{name: Ethernet1/1,")
+    with pytest.raises(ModelError) as caught:
+        verify(model, today=today)
+    assert caught.value.path == "devices[0].interfaces[0].name"
+    assert "ethernet1/1" in str(caught.value)
+
+
+def test_a_model_interface_address_that_differs_from_the_configuration_is_an_error(today):
+    model = _lab_model_with("address: 192.168.123.2/30", "address: 192.168.123.3/30")
+    with pytest.raises(ModelError) as caught:
+        verify(model, today=today)
+    assert caught.value.path == "devices[0].interfaces[0].address"
+    assert "192.168.123.2/30" in str(caught.value)
+
+
+def test_rule_only_formats_declare_no_interfaces_and_are_not_checked(today):
+    """iptables names no interface addresses: the model's stand (the planted network)."""
+    assert not verify(PLANTED / "model.yaml", today=today).compliant
+
+
+def test_a_confined_policy_in_a_folder_named_pol_includes_nothing_from_its_parent(tmp_path, today):
+    """Aerleon's layout reads includes from the parent of a pol folder; an uploaded model
+    whose own folder is called pol must not reach out of it that way."""
+    source = DATA / "aerleon"
+    folder = tmp_path / "pol"
+    folder.mkdir()
+    (folder / "def").mkdir()
+    for name in ("networks.net", "services.svc"):
+        (folder / "def" / name).write_text((source / "def" / name).read_text())
+    (folder / "intended.pol").write_text((source / "pol" / "intended.pol").read_text())
+    (tmp_path / "includes").mkdir()
+    (tmp_path / "includes" / "exceptions.inc").write_text(
+        (source / "includes" / "exceptions.inc").read_text()
+    )
+    (folder / "fw-edge.rules").write_text((PLANTED / "fw-edge.rules").read_text())
+    text = (source / "model.yaml").read_text()
+    text = text.replace("../planted/fw-edge.rules", "fw-edge.rules").replace(
+        "pol/intended.pol", "intended.pol"
+    )
+    (folder / "model.yaml").write_text(text)
+    loose = load_model_text(text, source="model.yaml", base_dir=str(folder))
+    verify(loose, today=today)  # not confined: the parent's includes are read
+    with pytest.raises(SegmentsError) as caught:
+        verify(dataclasses.replace(loose, confined=True), today=today)
+    assert "exceptions.inc" in str(caught.value)
+    assert str(tmp_path) not in str(caught.value)

@@ -101,6 +101,55 @@ def _read_rulesets(model: NetworkModel) -> dict[str, Ruleset]:
     return out
 
 
+def _check_interfaces(model: NetworkModel, rulesets: dict[str, Ruleset]) -> None:
+    """A device whose configuration declares its interfaces must have, in the model, only
+    interfaces of that configuration, with one of their addresses.
+
+    Vendor rules name interfaces (zones are sets of them): a model interface that the
+    configuration does not know would match none of its rules, and the device would look as
+    if it dropped everything through it — a network could pass for compliant. So a name or an
+    address that differs is an error, not a guess.
+    """
+    for index, device in enumerate(model.devices):
+        ruleset = rulesets.get(device.name)
+        if ruleset is None or not ruleset.interfaces:
+            continue
+        configured: dict[str, set[tuple[int, int]]] = {}
+        for declared in ruleset.interfaces:
+            addresses = configured.setdefault(declared.name, set())
+            if declared.address is not None and declared.prefix_length is not None:
+                addresses.add((declared.address, declared.prefix_length))
+        for j, iface in enumerate(device.interfaces):
+            where = f"devices[{index}].interfaces[{j}]"
+            if iface.name not in configured:
+                known = ", ".join(sorted(configured)[:12])
+                raise ModelError(
+                    f"{device.name}'s configuration ({ruleset.source}) has no interface "
+                    f"'{iface.name}'; it has: {known}",
+                    source=model.source,
+                    path=f"{where}.name",
+                    hint="name the interfaces exactly as the configuration does "
+                    "(case and punctuation included)",
+                    message_ja=f"{device.name} の設定 ({ruleset.source}) にインタフェース "
+                    f"'{iface.name}' がない。設定にあるもの: {known}",
+                    hint_ja="インタフェース名は設定のとおりに（大文字小文字も含めて）書いてください",
+                )
+            addresses = configured[iface.name]
+            if addresses and (iface.address, iface.prefix_length) not in addresses:
+                found = ", ".join(f"{format_address(a)}/{n}" for a, n in sorted(addresses))
+                given = f"{format_address(iface.address)}/{iface.prefix_length}"
+                raise ModelError(
+                    f"{device.name} {iface.name}: the model says {given}, the configuration "
+                    f"({ruleset.source}) says {found}",
+                    source=model.source,
+                    path=f"{where}.address",
+                    hint="copy the interface address from the configuration",
+                    message_ja=f"{device.name} {iface.name}: モデルは {given}、設定 "
+                    f"({ruleset.source}) は {found}",
+                    hint_ja="インタフェースのアドレスは設定から写してください",
+                )
+
+
 def _reason(exc: OSError | UnicodeDecodeError) -> str:
     """Why a file could not be read, without the server's path to it."""
     if isinstance(exc, UnicodeDecodeError):
@@ -142,6 +191,8 @@ def _read_aerleon(
                 "フォルダを指定してください",
             ) from None
     base = path.parent.parent if path.parent.name == "pol" else path.parent
+    if model.confined and not base.resolve().is_relative_to(Path(model.base_dir).resolve()):
+        base = path.parent  # an uploaded model's includes stay inside its folder
     return aerleon.parse(text, source=ref.path, definitions=definitions, base_dir=str(base))
 
 
@@ -192,6 +243,7 @@ def _prepare(
         loaded = dataclasses.replace(loaded, assumptions=assumptions)
     if rulesets is None:
         rulesets = _read_rulesets(loaded)
+    _check_interfaces(loaded, rulesets)
     topology = build_topology(loaded, rulesets)
     space = Space(zone_count=len(loaded.zones))
     engine = Engine(topology, space, loaded.assumptions)

@@ -29,7 +29,17 @@ zones, tags, prefix lists, TCP flags, fragments, DSCP, ...) is read as matching 
 ``accept`` term (it then permits at least as much; an assumption says so) and refused with
 :class:`UnsupportedSyntax` on a ``deny``/``reject`` term, as are verbatim blocks for the
 filter's platforms and terms that redirect traffic (``next-ip``, ``routing-instance``, ...).
-Aerleon's own errors (undefined names, syntax) become :class:`ParseError` with file and line.
+Aerleon's own errors (undefined names, syntax) become :class:`ParseError` with file and line,
+naming files relative to the policy's folder (never the server's absolute paths).
+
+Excludes are read as Aerleon's generators render them: ``source-address`` X with
+``source-exclude`` E is "source in X minus E", ``address`` X with ``address-exclude`` E is
+"source or destination in X minus E". An exclude without its address is "every address but E"
+for ``iptables``/``speedway`` and no exclusion for Juniper, Cisco, nftables and others; where the
+targets disagree (or were not checked) an accept term is read as excluding nothing and a deny
+term is refused. Before Aerleon sees them, every include (``.pol`` and YAML) must resolve inside
+``base_dir``, and names whose expansion is circular or larger than ``_MAX_EXPANSION`` entries
+(Aerleon expands nested names afresh at every use) are refused.
 """
 
 from __future__ import annotations
@@ -166,6 +176,37 @@ _IGNORED_OPTIONS = frozenset(
     {"counter", "log_traffic_mode_all", "log_traffic_mode_disable", "log_traffic_start_session"}
 )
 
+# How targets render ``source-exclude``/``destination-exclude`` without the address it is
+# taken from: every address but the excluded ones, or no exclusion at all (Aerleon 1.18's
+# generators, checked one by one). Other targets refuse it or were not checked.
+_EXCLUDE_COMPLEMENT = frozenset({"iptables", "speedway", "pcap"})
+_EXCLUDE_DROPPED = frozenset(
+    {
+        "arista",
+        "arista_tp",
+        "brocade",
+        "cisco",
+        "ciscoasa",
+        "cisconx",
+        "ciscoxr",
+        "juniper",
+        "juniperevo",
+        "msmpc",
+        "nftables",
+        "nsxt",
+        "nsxv",
+        "paloalto",
+        "srxlo",
+    }
+)
+# The most entries (names and values, counted at every use) one name may expand to.
+_MAX_EXPANSION = 50_000
+# The most entries all uses of names in a policy may expand to.
+_MAX_USES = 250_000
+_IPV6_ONLY = "terms that match IPv6 addresses only"
+
+# An absolute path (POSIX, or a Windows drive) inside a message.
+_ABSOLUTE = re.compile(r"(?<![\w.~:/-])(?:/|[A-Za-z]:[/\\])[^\s'\",;()\[\]]+")
 _HEADER = re.compile(r"^\s*header\s*\{?")
 _TERM = re.compile(r"^\s*term\s+([^\s{]+)")
 _INCLUDE = re.compile(r"^\s*#include\s+['\"]?([^'\"\s]+)")
@@ -233,6 +274,7 @@ class _Reader:
         self.ignored: dict[str, tuple[list[tuple[str, int]], str]] = {}
         self.assumptions: list[str] = []
         self.conditions: dict[tuple[Any, ...], Condition] = {}
+        self.expansion: dict[str, dict[str, int]] = {}
 
     # -- errors ---------------------------------------------------------------------------
 
@@ -258,14 +300,32 @@ class _Reader:
         where = source or self.source
         cls = UnsupportedSyntax if unsupported else ParseError
         return cls(
-            message,
-            source=where,
+            self.scrub(message),
+            source=self.scrub(where),
             line=max(line, 1),
             text=self.line_text(where, line),
-            hint=hint,
-            message_ja=message_ja,
-            hint_ja=hint_ja,
+            hint=self.scrub(hint),
+            message_ja=self.scrub(message_ja),
+            hint_ja=self.scrub(hint_ja),
         )
+
+    def scrub(self, text: str) -> str:
+        """Name files relative to the policy folder and drop every other absolute path.
+
+        Aerleon's messages name files by their full path (``File=/srv/.../x.yaml``,
+        ``[Errno 2] ...: '/srv/...'``); an uploaded model's errors must not show the server's
+        folders.
+        """
+        if self.base_dir:
+            base = Path(self.base_dir)
+            prefixes = {str(base.absolute()), str(base.resolve())}
+            for prefix in sorted(prefixes, key=len, reverse=True):
+                prefix = re.escape(prefix.rstrip("/\\"))
+                if not prefix:
+                    continue
+                text = re.sub(r"(?<![\w./~-])" + prefix + r"[/\\]+", "", text)
+                text = re.sub(r"(?<![\w./~-])" + prefix + r"(?![^\s'\",;)\]])", ".", text)
+        return _ABSOLUTE.sub(lambda found: "…/" + re.split(r"[/\\]", found.group(0))[-1], text)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -310,7 +370,101 @@ class _Reader:
                 naming._CheckUnseen("networks")
         except Exception as exc:
             raise self.undefined(exc) from None
+        self.check_expansion(naming)
         return naming
+
+    def check_expansion(self, naming: Any) -> None:
+        """Refuse names whose expansion is too large or circular, before Aerleon resolves them.
+
+        Aerleon expands a name afresh at every use, without sharing what nested names have in
+        common: names that each contain the next two take exponential time. Counting the
+        expansion here (each name once) bounds the work an uploaded file can cause.
+        """
+        for kind, groups, is_name in (
+            ("network", naming.networks, naming.token_re.match),
+            ("service", naming.services, lambda item: "/" not in item),
+        ):
+            sizes = self.expansion.setdefault(kind, {})
+            for root in sorted(groups):
+                if root in sizes:
+                    continue
+                # Iterative depth-first count (a long chain of names must not overflow the stack).
+                stack: list[tuple[str, list[str]]] = [(root, self._members(groups[root]))]
+                path = {root}
+                totals = [0]
+                while stack:
+                    name, pending = stack[-1]
+                    if not pending:
+                        stack.pop()
+                        path.discard(name)
+                        size = totals.pop()
+                        sizes[name] = size
+                        if totals:
+                            totals[-1] += size
+                        if size > _MAX_EXPANSION:
+                            raise self.expansion_error(kind, name, [])
+                        continue
+                    item = pending.pop()
+                    if not is_name(item) or item not in groups:
+                        totals[-1] += 1
+                    elif item in sizes:
+                        totals[-1] += 1 + sizes[item]
+                    elif item in path:
+                        chain = [n for n, _ in stack]
+                        raise self.expansion_error(kind, item, chain[chain.index(item) :])
+                    else:
+                        totals[-1] += 1
+                        stack.append((item, self._members(groups[item])))
+                        path.add(item)
+                        totals.append(0)
+
+    def check_uses(self) -> None:
+        """Refuse a policy whose uses of names add up to too large an expansion."""
+        total = 0
+        for source, lines in self.files.items():
+            for number, line in enumerate(lines, 1):
+                for word in re.findall(r"[-\w]+", line):
+                    total += max(
+                        self.expansion.get("network", {}).get(word, 0),
+                        self.expansion.get("service", {}).get(word, 0),
+                    )
+                    if total > _MAX_USES:
+                        raise self.fail(
+                            f"the names the policy uses expand to more than {_MAX_USES} "
+                            f"entries in all (here: {word})",
+                            number,
+                            "use large nested names in fewer terms",
+                            f"ポリシーが使う名前の展開が合計 {_MAX_USES} 項目を超える",
+                            source=source,
+                        )
+
+    @staticmethod
+    def _members(unit: Any) -> list[str]:
+        return [m for m in (str(i).split("#", 1)[0].strip() for i in unit.items) if m]
+
+    def expansion_error(self, kind: str, name: str, cycle: list[str]) -> ParseError:
+        where, line = self.definition_site(name)
+        if cycle:
+            message = f"{kind} {name} contains itself ({' → '.join([*cycle, name])})"
+            message_ja = f"{kind} {name} が自分自身を含んでいる"
+            hint = "remove the circular reference from the naming definitions"
+        else:
+            message = (
+                f"{kind} {name} expands to more than {_MAX_EXPANSION} entries (names inside "
+                "names are expanded at every use)"
+            )
+            message_ja = f"{kind} {name} の展開が {_MAX_EXPANSION} 項目を超える"
+            hint = "list the addresses or services once instead of nesting names repeatedly"
+        return self.fail(message, line, hint, message_ja, source=where)
+
+    def definition_site(self, name: str) -> tuple[str, int]:
+        """Return the definition file and line that define ``name``."""
+        pattern = re.compile(rf"^\s*['\"]?{re.escape(name)}['\"]?\s*[=:]")
+        for where, text in sorted(self.definitions.items()):
+            for number, line in enumerate(text.splitlines(), 1):
+                if pattern.match(line):
+                    return where, number
+        return (min(self.definitions), 1) if self.definitions else (self.source, 1)
 
     def definition_error(self, name: str, exc: Exception) -> ParseError:
         message = _message(exc)
@@ -374,11 +528,17 @@ class _Reader:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
+            # Never the exception's own text: it names the server's absolute path.
+            why = (
+                (exc.strerror or type(exc).__name__)
+                if isinstance(exc, OSError)
+                else "it is not UTF-8 text"
+            )
             raise self.fail(
-                f"cannot read the include file {name}: {exc}",
+                f"cannot read the include file {name}: {why}",
                 line,
-                f"give a path relative to {self.base_dir}, to a UTF-8 text file",
-                f"インクルードファイル {name} を読めない: {exc}",
+                "give a path relative to the policy folder, to a UTF-8 text file",
+                f"インクルードファイル {name} を読めない: {why}",
                 source=source,
             ) from None
         self.files[name] = lines
@@ -387,6 +547,7 @@ class _Reader:
     def policy(self, aerleon: Any, naming: Any, origins: list[_Origin]) -> Any:
         if self.is_yaml:
             self.check_yaml_includes()
+        self.check_uses()
         stdout = io.StringIO()
         try:
             with _quiet(), contextlib.redirect_stdout(stdout):
@@ -434,7 +595,11 @@ class _Reader:
         return origins[line - 1] if 0 < line <= len(origins) else _Origin(origins[0].source, line)
 
     def check_yaml_includes(self) -> None:
+        """Read every YAML include before Aerleon does: each must lie inside ``base_dir``
+        (Aerleon's own check compares path strings, so a sibling folder ``42x`` of ``42``
+        would pass it)."""
         if self.base_dir is not None:
+            self.yaml_includes(self.source, self.text, 5)
             return
         for number, line in enumerate(self.lines, 1):
             if re.match(r"^\s*-?\s*include\s*:", line):
@@ -446,6 +611,25 @@ class _Reader:
                     "the folder is named pol), or inline the included terms",
                     "ポリシーが別ファイルをインクルードしているが、読むフォルダがない",
                 )
+
+    def yaml_includes(self, source: str, text: str, depth: int) -> None:
+        try:
+            loader = _aerleon().yaml_loader.SpanSafeYamlLoader(filename=source)
+            document = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+        except Exception as exc:
+            if source == self.source:
+                return  # Aerleon reports the policy's own YAML error, with its line
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise self.fail(
+                f"the include file {source} is not valid YAML: {problem}",
+                _user_line(exc) or 1,
+                "fix the include file's YAML syntax",
+                f"インクルードファイル {source} が YAML として読めない: {problem}",
+                source=source,
+            ) from None
+        for line, name in _include_directives(document):
+            lines = self.include(name, source, line, depth)
+            self.yaml_includes(name, "\n".join(lines), depth - 1)
 
     def policy_error(self, exc: Exception, origins: list[_Origin]) -> ParseError:
         message = _message(exc)
@@ -737,7 +921,7 @@ class _Reader:
             return error
 
         if str(getattr(term, "restrict_address_family", None) or "") == "inet6":
-            self.ignore("terms that match IPv6 addresses only", location)
+            self.ignore(_IPV6_ONLY, location)
             return []
         if getattr(term, "inactive", False):
             self.ignore("inactive terms", location)
@@ -805,9 +989,9 @@ class _Reader:
                 f"{where}: term {name} also matches on {', '.join(sorted(set(narrowing)))}; "
                 "read as matching every packet of its addresses, protocols and ports."
             )
-        base = self.matches(term, location)
-        if base is None:
-            self.ignore("terms that match IPv6 addresses only", location)
+        base = self.matches(term, location, platforms, action, refuse)
+        if isinstance(base, str):
+            self.ignore(base, location)
             return []
         readings = self.established(term, established, tracking, action, refuse, where)
         return [
@@ -860,34 +1044,52 @@ class _Reader:
             )
         return readings
 
-    def matches(self, term: Any, location: SourceLocation) -> tuple[Condition, ...] | None:
-        """Return the term's conditions, or None when it matches IPv6 only."""
+    def matches(
+        self,
+        term: Any,
+        location: SourceLocation,
+        platforms: set[str],
+        action: Outcome | None,
+        refuse: Callable[[str, str], UnsupportedSyntax],
+    ) -> tuple[Condition, ...] | str:
+        """Return the term's conditions, or why it matches no IPv4 packet.
+
+        Excludes follow Aerleon (``Term.FlattenAll``) and the generators: ``source-address``
+        with ``source-exclude`` is the source in X minus E, ``address`` with ``address-exclude``
+        is the source *or* the destination in X minus E. An exclude without its address is
+        rendered differently by different targets (see :meth:`lone_exclude`).
+        """
         conditions: list[Condition] = []
-        for field_, values, excludes in (
-            (Field.SRC, term.source_address, term.source_address_exclude),
-            (Field.DST, term.destination_address, term.destination_address_exclude),
+        for field_, values, excludes, words in (
+            (Field.SRC, term.source_address, term.source_address_exclude, "source"),
+            (Field.DST, term.destination_address, term.destination_address_exclude, "destination"),
         ):
             if values:
                 ranges = _ipv4(values)
                 if not ranges:
-                    return None
+                    return _IPV6_ONLY
                 conditions.append(self.range(field_, ranges))
-            if excludes and _ipv4(excludes):
+                if excludes and _ipv4(excludes):
+                    conditions.append(self.range(field_, _ipv4(excludes), negated=True))
+            elif (
+                excludes
+                and _ipv4(excludes)
+                and self.lone_exclude(term, words, platforms, action, refuse, location)
+            ):
                 conditions.append(self.range(field_, _ipv4(excludes), negated=True))
         if term.address:
             ranges = _ipv4(term.address)
             if not ranges:
-                return None
+                return _IPV6_ONLY
+            if term.address_exclude:
+                ranges = _subtract(ranges, _ipv4(term.address_exclude))
+            if not ranges:
+                return "terms whose address-exclude removes every IPv4 address"
             conditions.append(
                 self.any_of((self.range(Field.SRC, ranges), self.range(Field.DST, ranges)))
             )
-        if term.address_exclude and _ipv4(term.address_exclude):
-            ranges = _ipv4(term.address_exclude)
-            conditions.append(
-                self.any_of(
-                    (self.range(Field.SRC, ranges), self.range(Field.DST, ranges)), negated=True
-                )
-            )
+        elif term.address_exclude and _ipv4(term.address_exclude):
+            self.lone_exclude(term, "", platforms, action, refuse, location)
         protocols = [self.protocol(p, location) for p in term.protocol]
         if protocols:
             conditions.append(self.range(Field.PROTO, _merge((p, p) for p in protocols)))
@@ -915,6 +1117,43 @@ class _Reader:
         if term.destination_interface:
             conditions.append(self.interface("out", str(term.destination_interface)))
         return tuple(conditions)
+
+    def lone_exclude(
+        self,
+        term: Any,
+        words: str,
+        platforms: set[str],
+        action: Outcome | None,
+        refuse: Callable[[str, str], UnsupportedSyntax],
+        location: SourceLocation,
+    ) -> bool:
+        """Read an exclude without its address (``words``: source or destination; empty for
+        ``address-exclude``). Return True when it means "every address but the excluded"."""
+        keyword = f"{words}-exclude" if words else "address-exclude"
+        address = f"{words}-address" if words else "address"
+        where = f"{location.source}:{location.line}"
+        if words and platforms <= _EXCLUDE_COMPLEMENT:
+            return True
+        if words and platforms <= _EXCLUDE_DROPPED:
+            self.assumptions.append(
+                f"{where}: term {term.name} has {keyword} without {address}; its targets "
+                f"({', '.join(sorted(platforms))}) render no exclusion then, so it is read as "
+                f"matching every {words} address."
+            )
+            return False
+        if action is not Verdict.ACCEPT:
+            raise refuse(
+                f"{keyword} without {address}",
+                f"add the {address} the exclusion is taken from: Aerleon's targets render "
+                "a lone exclusion differently (every address but the excluded, or no "
+                "exclusion at all)",
+            )
+        self.assumptions.append(
+            f"{where}: term {term.name} has {keyword} without {address}; targets render that "
+            "differently (every address but the excluded, or no exclusion at all), so it is "
+            "read as excluding nothing (it then permits at least as much)."
+        )
+        return False
 
     def protocol(self, value: Any, location: SourceLocation) -> int:
         text = str(value).lower()
@@ -1036,6 +1275,18 @@ def _user_line(exc: Exception) -> int | None:
     return None
 
 
+def _include_directives(node: Any) -> Iterator[tuple[int, str]]:
+    """Yield ``(line, path)`` of every ``include:`` mapping in a YAML document."""
+    if isinstance(node, dict):
+        if "include" in node:
+            yield int(node.get("__line__", 1)), str(node["include"])
+        for value in node.values():
+            yield from _include_directives(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _include_directives(item)
+
+
 def _items(document: Any, key: str) -> list[Any]:
     value = document.get(key) if isinstance(document, dict) else None
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
@@ -1048,6 +1299,25 @@ def _ipv4(addresses: Iterable[Any]) -> tuple[tuple[int, int], ...]:
         for a in addresses
         if getattr(a, "version", None) == 4
     )
+
+
+def _subtract(
+    ranges: tuple[tuple[int, int], ...], removed: tuple[tuple[int, int], ...]
+) -> tuple[tuple[int, int], ...]:
+    """Return the merged ``ranges`` minus the merged ``removed`` (both sorted, inclusive)."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in ranges:
+        for cut_lo, cut_hi in removed:
+            if cut_hi < lo or cut_lo > hi:
+                continue
+            if cut_lo > lo:
+                out.append((lo, cut_lo - 1))
+            lo = cut_hi + 1
+            if lo > hi:
+                break
+        if lo <= hi:
+            out.append((lo, hi))
+    return tuple(out)
 
 
 def _merge(ranges: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -220,6 +220,9 @@ NAT_HARMLESS = frozenset(
     {"interface", "no-proxy-arp", "route-lookup", "dns", "net-to-net", "extended", "flat"}
     | {"include-reserve", "round-robin", "block-allocation"}
 )
+# object groups nest at most this deep (deeper nesting is refused, not a RecursionError)
+MAX_GROUP_DEPTH = 256
+
 DYNAMIC_ROUTING = "dynamic routing: give the routes in the network model"
 
 # Top-level commands that cannot change a forwarding decision (device management, logging,
@@ -639,6 +642,7 @@ class _Parser:
         self.chains: dict[tuple[str, str], Chain] = {}
         self.stages: list[Stage] = []
         self._parsed: dict[str, list[_Entry]] = {}
+        self._flat: dict[int, list[tuple[_Line, _Member]]] = {}  # id(group) → its members
 
     # -- errors and notes -------------------------------------------------------------------
 
@@ -905,11 +909,19 @@ class _Parser:
         return obj
 
     def flat(self, group: _Group, seen: tuple[str, ...] = ()) -> list[tuple[_Line, _Member]]:
-        """Return a group's members with every group-object and object reference resolved."""
-        out: list[tuple[_Line, _Member]] = []
+        """Return a group's members with every group-object and object reference resolved.
+
+        Each group is resolved once (groups that share members would otherwise take time
+        exponential in their depth) and a member reached twice is kept once, at its first line.
+        Nesting deeper than MAX_GROUP_DEPTH is refused with a ParseError.
+        """
+        cached = self._flat.get(id(group))
+        if cached is not None:
+            return cached
+        out: dict[_Member, _Line] = {}
         for member_line, member in group.members:
             if not isinstance(member, _Ref):
-                out.append((member_line, member))
+                out.setdefault(member, member_line)
                 continue
             if member.name in seen:
                 raise self.error(
@@ -918,13 +930,23 @@ class _Parser:
                     "remove the group-object line that leads back",
                     f"オブジェクトグループ {member.name} が自分自身を含む",
                 )
+            if len(seen) + 1 >= MAX_GROUP_DEPTH:  # seen holds the groups below the first
+                raise self.error(
+                    member_line,
+                    f"object group {member.name} is nested more than {MAX_GROUP_DEPTH} levels deep",
+                    f"flatten the groups to at most {MAX_GROUP_DEPTH} levels",
+                    f"オブジェクトグループの入れ子が {MAX_GROUP_DEPTH} 段を超える",
+                )
             if member.kind == "group":
                 target = self.group(member_line, member.name, (group.kind,))
             else:
                 kind = "network" if group.kind == "network" else "service"
                 target = self.object_(member_line, member.name, kind)
-            out += self.flat(target, (*seen, member.name))
-        return out
+            for target_line, target_member in self.flat(target, (*seen, member.name)):
+                out.setdefault(target_member, target_line)
+        result = [(member_line, member) for member, member_line in out.items()]
+        self._flat[id(group)] = result
+        return result
 
     def network_ranges(self, group: _Group) -> list[tuple[int, int]]:
         """Return the address ranges of a network group or object."""

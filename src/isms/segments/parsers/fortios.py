@@ -22,10 +22,15 @@ Read into the vendor-neutral model:
   ``POSTROUTING`` nat stage under the same match as the policy.
 
 Readings the verifier must make (schedules, user groups, VIP matching) are stated in
-:attr:`Ruleset.assumptions`. Sections that cannot permit forwarded IPv4 traffic (IPv6, local-in,
-DoS, interface policies, ...) are listed as ignored; anything else that could permit traffic and
-is not modelled raises :class:`UnsupportedSyntax`. With several VDOMs, only one may have firewall
-policies (or an ``intrazone allow`` zone): that VDOM is read.
+:attr:`Ruleset.assumptions`. Every section is classified on purpose (an allow-list): read
+(:data:`MODELLED_SECTIONS`), known not to permit forwarded IPv4 traffic and listed as ignored
+(:data:`IGNORED_SECTIONS`, :data:`HARMLESS_SECTIONS`: IPv6, local-in, DoS, management, logging,
+security profiles, dynamic routing, ...), or refused with :class:`UnsupportedSyntax`
+(:data:`UNSUPPORTED_SECTIONS` and every section the parser does not know). With several VDOMs,
+only one may have firewall policies (or an ``intrazone allow`` zone, or a section that could
+permit and is not modelled): that VDOM is read. Sections outside ``config global`` and ``config
+vdom`` belong to the only VDOM (a stated reading); with several VDOMs they are a ParseError.
+Address and service groups nest at most :data:`MAX_GROUP_DEPTH` deep.
 """
 
 from __future__ import annotations
@@ -196,6 +201,204 @@ UNSUPPORTED_SECTIONS: dict[str, str] = {
     "firewall central-snat-map": "central SNAT",
     "system virtual-wire-pair": "a virtual wire pair (bridges traffic between two ports)",
     "system switch-interface": "a software switch (forwards between its members)",
+    "system virtual-switch": "a hardware switch (forwards between its member ports)",
+    "firewall consolidated policy": "a consolidated policy (FortiOS 6.2 consolidated mode)",
+    "firewall explicit-proxy-policy": "an explicit proxy policy (the proxy relays traffic)",
+    "firewall access-proxy": "a ZTNA access proxy (it relays traffic)",
+    "router policy": "a policy route (it forwards by other criteria than the routes)",
+    "vpn ocvpn": "an overlay-controller VPN (it builds tunnels and their policies itself)",
+}
+
+# Sections this parser reads (or consults for interface names and schedules).
+MODELLED_SECTIONS = frozenset(
+    {
+        "system interface",
+        "system zone",
+        "system settings",
+        "system sdwan",
+        "system virtual-wan-link",
+        "system vxlan",
+        "system gre-tunnel",
+        "router static",
+        "firewall address",
+        "firewall addrgrp",
+        "firewall service custom",
+        "firewall service group",
+        "firewall vip",
+        "firewall vipgrp",
+        "firewall ippool",
+        "firewall policy",
+        "firewall schedule onetime",
+        "firewall schedule recurring",
+        "firewall schedule group",
+        "vpn ipsec phase1-interface",
+        "wireless-controller vap",
+    }
+)
+
+_PROFILES = "security profile or inspection setting (it cannot permit traffic)"
+_MANAGEMENT = "device management and services of the device itself (they cannot forward traffic)"
+_LOGGING = "logging, reporting and replacement messages (they cannot change forwarding)"
+_ROUTING = "dynamic routing and route filters (the routes followed are the model's)"
+_USERS = "users, authentication and certificates (policies naming users are stated readings)"
+_IPV6 = "IPv6 routing (IPv4 is verified)"
+
+# Sections that cannot change a forwarding decision, by path or by the first words of their
+# path: listed as ignored (the line of each block) when they hold anything. Every other section
+# that holds anything raises UnsupportedSyntax: the verifier skips only what it knows.
+HARMLESS_SECTIONS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "antivirus",
+            "application",
+            "dlp",
+            "dnsfilter",
+            "emailfilter",
+            "spamfilter",
+            "webfilter",
+            "ips",
+            "icap",
+            "waf",
+            "voip",
+            "ssh-filter",
+            "file-filter",
+            "videofilter",
+            "cifs",
+            "casb",
+            "virtual-patch",
+            "sctp-filter",
+            "diameter-filter",
+            "wanopt",
+            "web-proxy",
+            "ftp-proxy",
+            "firewall profile-protocol-options",
+            "firewall profile-group",
+            "firewall ssl-ssh-profile",
+            "firewall ssh",
+            "firewall ssl",
+            "firewall mms-profile",
+            "firewall shaper",
+            "firewall shaping-profile",
+            "firewall traffic-class",
+            "firewall service category",
+            "firewall internet-service-definition",
+            "firewall internet-service-name",
+            "firewall internet-service-custom",
+            "firewall internet-service-custom-group",
+            "firewall internet-service-group",
+            "firewall internet-service-addition",
+            "firewall internet-service-append",
+            "firewall internet-service-extension",
+            "firewall wildcard-fqdn",
+            "firewall ipmacbinding",
+            "firewall ldb-monitor",
+            "system session-helper",
+        ),
+        _PROFILES,
+    ),
+    **dict.fromkeys(
+        (
+            "log",
+            "report",
+            "alertemail",
+            "system replacemsg",
+            "system replacemsg-group",
+            "system replacemsg-image",
+            "system sflow",
+            "system netflow",
+        ),
+        _LOGGING,
+    ),
+    **dict.fromkeys(
+        (
+            "system global",
+            "system accprofile",
+            "system admin",
+            "system api-user",
+            "system sso-admin",
+            "system password-policy",
+            "system password-policy-guest-admin",
+            "system auto-install",
+            "system auto-scale",
+            "system auto-update",
+            "system autoupdate",
+            "system automation-action",
+            "system automation-destination",
+            "system automation-stitch",
+            "system automation-trigger",
+            "system central-management",
+            "system cluster-sync",
+            "system console",
+            "system csf",
+            "system custom-language",
+            "system ddns",
+            "system dhcp",
+            "system dns",
+            "system dns-database",
+            "system dns-server",
+            "system email-server",
+            "system fm",
+            "system fortiguard",
+            "system fortisandbox",
+            "system ftm-push",
+            "system ha",
+            "system ha-monitor",
+            "system link-monitor",
+            "system ntp",
+            "system object-tagging",
+            "system probe-response",
+            "system ptp",
+            "system resource-limits",
+            "system sdn-connector",
+            "system external-resource",
+            "system snmp",
+            "system storage",
+            "system alarm",
+            "system vdom-property",
+            "system vdom-link",
+            "system arp-table",
+            "system proxy-arp",
+            "system session-ttl",
+            "system ips-urlfilter-dns",
+            "dpdk",
+            "switch-controller",
+            "wireless-controller",
+            "endpoint-control",
+            "vpn ssl",
+            "vpn ipsec phase1",
+            "vpn ipsec phase2",
+            "vpn ipsec phase2-interface",
+        ),
+        _MANAGEMENT,
+    ),
+    **dict.fromkeys(("user", "authentication", "certificate", "vpn certificate"), _USERS),
+    **dict.fromkeys(
+        (
+            "router bgp",
+            "router ospf",
+            "router ospf6",
+            "router rip",
+            "router ripng",
+            "router isis",
+            "router multicast",
+            "router multicast6",
+            "router multicast-flow",
+            "router bfd",
+            "router bfd6",
+            "router access-list",
+            "router access-list6",
+            "router prefix-list",
+            "router prefix-list6",
+            "router route-map",
+            "router aspath-list",
+            "router community-list",
+            "router key-chain",
+            "router auth-path",
+            "router setting",
+        ),
+        _ROUTING,
+    ),
+    **dict.fromkeys(("router static6", "router policy6"), _IPV6),
 }
 
 HINT_SUPPORTED = (
@@ -203,6 +406,9 @@ HINT_SUPPORTED = (
     "and predefined services, static-NAT and port-forwarding VIPs, IP pools, zones, policies "
     "with action accept or deny"
 )
+
+# address and service groups nest at most this deep (deeper nesting gives a ParseError)
+MAX_GROUP_DEPTH = 256
 
 # DNAT of address or port ranges of equal size is written one mapping per rule up to this many
 # rules; larger ones map to the whole range (the report's nat_range=any_address assumption).
@@ -641,29 +847,84 @@ class _Reader:
         if vdoms is None:
             return
         self.multi_vdom = True
-        self.global_scope = self.root.config("global") or self.root
         if not vdoms.entries:
             raise self.error(
                 vdoms.line, vdoms.text, "'config vdom' declares no VDOM", "add 'edit root'"
             )
-        active = [name for name, node in vdoms.entries.items() if _can_permit(node)]
+        entries = dict(vdoms.entries)
+        global_scope = self.root.config("global") or _Node("config", "global", 1, "")
+        # sections outside 'config global' and 'config vdom': with one VDOM they are its own
+        # (or global ones); with several, whose they are is unknown
+        strays = {
+            path: node
+            for path, node in self.root.configs.items()
+            if path not in ("vdom", "global") and _has_content(node)
+        }
+        if strays:
+            path, node = min(strays.items(), key=lambda item: item[1].line)
+            if len(entries) > 1:
+                raise self.error(
+                    node.line,
+                    node.text,
+                    f"section '{path}' is outside 'config global' and 'config vdom' in a "
+                    f"configuration with several VDOMs ({', '.join(entries)})",
+                    "put it under 'config global', or under 'config vdom' / 'edit NAME' of the "
+                    "VDOM it belongs to",
+                    f"複数の VDOM がある設定で、セクション '{path}' が config global と "
+                    "config vdom の外にある",
+                )
+            ((only, entry),) = entries.items()
+            entries[only] = self.merged(entry, strays, f"VDOM {only}")
+            global_scope = self.merged(global_scope, strays, "'config global'")
+            self.assume(
+                node.line,
+                f"sections outside 'config global' and 'config vdom' are read as those of the "
+                f"only VDOM, {only}",
+            )
+        self.global_scope = global_scope
+        active = [name for name, node in entries.items() if _can_permit(node)]
         if len(active) > 1:
             raise self.unsupported(
                 vdoms.line,
                 vdoms.text,
-                "firewall policies (or intrazone allow zones) in several VDOMs "
+                "firewall policies (or intrazone allow zones, or other sections that can permit "
+                "traffic) in several VDOMs "
                 f"({', '.join(active)})",
                 "give each VDOM's configuration ('config vdom' / 'edit NAME' / 'show') as its "
                 "own device",
             )
-        chosen = active[0] if active else ("root" if "root" in vdoms.entries else "")
+        chosen = active[0] if active else ("root" if "root" in entries else "")
         if not chosen:
-            chosen = next(iter(vdoms.entries))
+            chosen = next(iter(entries))
         self.vdom = chosen
-        self.scope = vdoms.entries[chosen]
-        for name, node in vdoms.entries.items():
+        self.scope = entries[chosen]
+        for name, node in entries.items():
             if name != chosen:
                 self.ignore(node.line, node.text, "VDOM without firewall policies (denies all)")
+
+    def merged(self, node: _Node, extra: dict[str, _Node], where: str) -> _Node:
+        """A copy of node holding the sections of extra too (a section in both is an error)."""
+        configs = dict(node.configs)
+        for path, section in extra.items():
+            if path in configs and _has_content(configs[path]):
+                raise self.error(
+                    section.line,
+                    section.text,
+                    f"section '{path}' is given both outside 'config vdom' and in {where}",
+                    "write each section once, inside 'config global' or 'config vdom'",
+                    f"セクション '{path}' が config vdom の外と {where} の両方にある",
+                )
+            configs[path] = section
+        return _Node(
+            node.kind,
+            node.name,
+            node.line,
+            node.text,
+            node.attrs,
+            configs,
+            node.entries,
+            node.unsets,
+        )
 
     # -- settings -------------------------------------------------------------------------------
 
@@ -677,6 +938,9 @@ class _Reader:
         if settings.get("central-nat", "disable") == "enable":
             line, text = settings.where("central-nat")
             raise self.unsupported(line, text, "central NAT")
+        if settings.get("consolidated-firewall-mode", "disable") == "enable":
+            line, text = settings.where("consolidated-firewall-mode")
+            raise self.unsupported(line, text, "consolidated firewall mode (FortiOS 6.2)")
 
     # -- interfaces and zones -----------------------------------------------------------------
 
@@ -770,17 +1034,40 @@ class _Reader:
     # -- sections --------------------------------------------------------------------------------
 
     def check_sections(self) -> None:
-        for path, node in self.scope.configs.items():
-            if path in UNSUPPORTED_SECTIONS:
-                for entry in node.entries.values():
-                    if entry.get("status", "enable") != "disable":
-                        raise self.unsupported(entry.line, entry.text, UNSUPPORTED_SECTIONS[path])
-                    self.ignore(
-                        entry.line, entry.text, "disabled " + UNSUPPORTED_SECTIONS[path][2:]
-                    )
-            if path in IGNORED_SECTIONS:
-                for entry in node.entries.values():
-                    self.ignore(entry.line, entry.text, IGNORED_SECTIONS[path])
+        """Every section is read, known not to change forwarding (ignored), or refused."""
+        checked: set[int] = set()
+        for scope in (self.scope, self.global_scope):
+            for path, node in scope.configs.items():
+                if id(node) in checked:
+                    continue
+                checked.add(id(node))
+                self.check_section(path, node)
+
+    def check_section(self, path: str, node: _Node) -> None:
+        kind, reason = _section_kind(path)
+        if kind == "unsupported":
+            what = reason.removeprefix("a ").removeprefix("an ")
+            # a table's entries, or a block of settings (e.g. 'vpn ocvpn': set status enable)
+            parts = list(node.entries.values()) or ([node] if node.attrs else [])
+            for part in parts:
+                if part.get("status", "enable") != "disable":
+                    line, text = node.where("status") if part is node else (part.line, part.text)
+                    raise self.unsupported(line, text, reason)
+                self.ignore(part.line, part.text, "disabled " + what)
+        elif kind == "ignored":
+            for entry in node.entries.values():
+                self.ignore(entry.line, entry.text, reason)
+        elif kind == "harmless":
+            if _has_content(node):
+                self.ignore(node.line, node.text, reason)
+        elif kind == "unknown" and _has_content(node):
+            raise self.unsupported(
+                node.line,
+                node.text,
+                f"section '{path}', which the verifier does not know,",
+                "only sections known not to change forwarding are skipped; remove it from the "
+                "file given to the verifier only if it cannot change which packets are forwarded",
+            )
 
     # -- addresses ---------------------------------------------------------------------------------
 
@@ -855,6 +1142,14 @@ class _Reader:
                     f"address group {name} contains itself ({' → '.join((*seen, name))})",
                     "remove the member that leads back to the group",
                     f"アドレスグループ {name} が自分自身を含んでいる",
+                )
+            if len(seen) >= MAX_GROUP_DEPTH and name not in self.group_cache:
+                raise self.error(
+                    line,
+                    text,
+                    f"address group {name} is nested more than {MAX_GROUP_DEPTH} levels deep",
+                    f"flatten the groups to at most {MAX_GROUP_DEPTH} levels",
+                    f"アドレスグループの入れ子が {MAX_GROUP_DEPTH} 段を超える",
                 )
             if name not in self.group_cache:
                 node = groups[name]
@@ -1073,6 +1368,14 @@ class _Reader:
                     f"service group {name} contains itself ({' → '.join((*seen, name))})",
                     "remove the member that leads back to the group",
                     f"サービスグループ {name} が自分自身を含んでいる",
+                )
+            if len(seen) >= MAX_GROUP_DEPTH:
+                raise self.error(
+                    line,
+                    text,
+                    f"service group {name} is nested more than {MAX_GROUP_DEPTH} levels deep",
+                    f"flatten the groups to at most {MAX_GROUP_DEPTH} levels",
+                    f"サービスグループの入れ子が {MAX_GROUP_DEPTH} 段を超える",
                 )
             gline, gtext = groups[name].where("member")
             atoms = []
@@ -1604,10 +1907,39 @@ class _Reader:
         return tuple(routes)
 
 
+def _has_content(node: _Node) -> bool:
+    return bool(node.entries or node.attrs or node.configs)
+
+
+def _section_kind(path: str) -> tuple[str, str]:
+    """How a section is handled: modelled, ignored, unsupported, harmless or unknown (+ why)."""
+    if path in MODELLED_SECTIONS:
+        return "modelled", ""
+    if path in IGNORED_SECTIONS:
+        return "ignored", IGNORED_SECTIONS[path]
+    if path in UNSUPPORTED_SECTIONS:
+        return "unsupported", UNSUPPORTED_SECTIONS[path]
+    words = path.split()
+    for count in range(len(words), 0, -1):
+        reason = HARMLESS_SECTIONS.get(" ".join(words[:count]))
+        if reason is not None:
+            return "harmless", reason
+    return "unknown", ""
+
+
 def _can_permit(vdom: _Node) -> bool:
     policies = vdom.config("firewall policy")
     if policies is not None and policies.entries:
         return True
+    for path, node in vdom.configs.items():
+        kind = _section_kind(path)[0]
+        if kind == "unknown" and _has_content(node):
+            return True
+        if kind == "unsupported" and (
+            any(e.get("status", "enable") != "disable" for e in node.entries.values())
+            or (node.attrs and not node.entries and node.get("status", "enable") != "disable")
+        ):
+            return True
     zones = vdom.config("system zone")
     return zones is not None and any(
         z.get("intrazone", "deny") == "allow" for z in zones.entries.values()

@@ -10,10 +10,11 @@ and static groups, service objects and groups, security rules in order (zones, a
 negation, services, ``application`` read by its service, actions, ``rule-type``), the default
 intrazone/interzone rules, and NAT rules (source and destination translation). A PAN-OS security
 rule matches the pre-NAT destination address but the post-NAT zone: the rule base is a FORWARD
-filter on post-NAT addresses, and a rule's destination is translated through the DNAT rules that
-can rewrite it (see :meth:`_Reader.destination_variants`). Readings the parser makes are listed
-in ``Ruleset.assumptions``; settings that cannot permit forwarded IPv4 traffic are listed as
-ignored; anything else raises :class:`UnsupportedSyntax`.
+filter on post-NAT addresses, and an allow rule's destination is translated through the DNAT
+rules that can rewrite it (see :meth:`_Reader.destination_variants`); a blocking rule passes
+over the packets a DNAT rule may have rewritten (see :meth:`_Reader.spare_translated`).
+Readings the parser makes are listed in ``Ruleset.assumptions``; settings that cannot permit
+forwarded IPv4 traffic are listed as ignored; anything else raises :class:`UnsupportedSyntax`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from isms.segments.rules import (
     Hook,
     IgnoredSection,
     InterfaceMatch,
+    Jump,
     Nat,
     Outcome,
     RangeMatch,
@@ -78,7 +80,8 @@ def _ports(proto: int, *ports: int | Interval) -> _Service:
 
 
 # The default ports (``application-default``) of common App-IDs, from Applipedia. An application
-# not listed here (or a custom one without default ports) is read as every port of tcp and udp.
+# not listed here (or a custom one without default ports) is read as every port of tcp and udp;
+# a listed one outside EXACT_DEFAULTS as every port of its protocols (see _widened).
 APPLICATIONS: dict[str, tuple[_Service, ...]] = {
     "ping": (_Service(ICMP, icmp_type=8),),
     "icmp": (_Service(ICMP),),
@@ -119,6 +122,24 @@ APPLICATIONS: dict[str, tuple[_Service, ...]] = {
     "ipv6-icmp": (),  # IPv6 only: no IPv4 packet
     "ipv6": (),
 }
+
+# Applications whose default ports above are certain (fixed by their protocol's standard and
+# unchanged in App-ID); for the others only the protocols are relied on: an allow rule reads
+# them as every port of those protocols, never narrower than the device.
+EXACT_DEFAULTS = {
+    "ping", "icmp", "ssh", "telnet", "ipsec-esp", "gre", "ospf", "igmp", "ipv6-icmp", "ipv6",
+}  # fmt: skip
+
+
+def _widened(app: str) -> tuple[_Service, ...]:
+    """The services an allow rule reads for a listed application's ``application-default``."""
+    services = APPLICATIONS[app]
+    if app in EXACT_DEFAULTS:
+        return services
+    return tuple(
+        dict.fromkeys(_Service(s.proto) if s.proto in (TCP, UDP, SCTP) else s for s in services)
+    )
+
 
 # Predefined service objects (PAN-OS ``predefined`` configuration).
 PREDEFINED_SERVICES: dict[str, tuple[_Service, ...]] = {
@@ -253,6 +274,17 @@ LEAF_FIELDS = {
     "ip-range", "fqdn", "ip-wildcard", "static", "members", "log-setting", "log-start",
     "log-end", "icmp-unreachable", "nat-type",
 } | NOTE_KEYS | set(ANY_ONLY_FIELDS)  # fmt: skip
+# Deepest configuration tree and group nesting read; deeper input is refused with ParseError
+# (no configuration PAN-OS writes comes near either; both bound the reader's recursion).
+MAX_DEPTH = 64
+MAX_GROUP_DEPTH = 256
+# Every field a rule may have: a name among these inside a structured field of a ``set`` line is
+# a field of the rule written after it (see :meth:`_Reader.spread`).
+RULE_FIELDS = {
+    "from", "to", "source", "destination", "negate-source", "negate-destination", "service",
+    "application", "action", "disabled", "rule-type", "schedule", "protocol", "port",
+    "to-interface", "source-translation", "destination-translation",
+} | NOTE_KEYS | set(IGNORED_RULE_FIELDS) | set(ANY_ONLY_FIELDS)  # fmt: skip
 REDACT = {"phash", "password", "password-hash", "secret", "key", "psk", "pre-shared-key"}
 
 
@@ -262,13 +294,14 @@ REDACT = {"phash", "password", "password-hash", "secret", "key", "psk", "pre-sha
 class _Node:
     """A name in the configuration tree: its children, where it was written, when last set."""
 
-    __slots__ = ("children", "key", "line", "seq", "text")
+    __slots__ = ("children", "depth", "key", "line", "seq", "text")
 
-    def __init__(self, key: str, line: int, text: str, seq: int):
+    def __init__(self, key: str, line: int, text: str, seq: int, depth: int = 0):
         self.key = key
         self.line = line
         self.text = text
         self.seq = seq
+        self.depth = depth
         self.children: dict[str, _Node] = {}
 
     def get(self, key: str) -> _Node | None:
@@ -284,21 +317,35 @@ class _Node:
         return max(self.children.values(), key=lambda n: n.seq).key
 
     def walk(self) -> Iterator[_Node]:
-        yield self
-        for child in self.children.values():
-            yield from child.walk()
+        """This node and every node below it, depth first in file order (without recursion)."""
+        stack: list[_Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children.values()))
 
 
 class _Tree:
-    def __init__(self) -> None:
+    def __init__(self, source: str = "", kind: str = "set") -> None:
         self.counter = itertools.count()
         self.root = _Node("config", 1, "", 0)
+        self.source = source
+        self.kind = kind
 
     def add(self, parent: _Node, key: str, line: int, text: str) -> _Node:
         node = parent.children.get(key)
         seq = next(self.counter)
         if node is None:
-            node = _Node(key, line, text, seq)
+            if parent.depth >= MAX_DEPTH:
+                raise _error(
+                    self.source,
+                    line,
+                    text,
+                    f"the configuration is nested deeper than {MAX_DEPTH} levels",
+                    "give the configuration as PAN-OS prints it",
+                    f"設定の入れ子が {MAX_DEPTH} 段を超えている",
+                )
+            node = _Node(key, line, text, seq, parent.depth + 1)
             parent.children[key] = node
         else:
             node.seq = seq
@@ -696,6 +743,12 @@ class _Reader:
         self.nat_rules: list[_NatRule] = []
         self.overrides: dict[str, list[tuple[str, _Node, _Service]]] = {}
         self.undefined_zones: dict[str, tuple[str, list[str]]] = {}
+        # resolved groups, by name: diamond-shaped nesting is resolved once per group
+        self.address_cache: dict[str, tuple[Interval, ...]] = {}
+        self.service_cache: dict[str, tuple[_Service, ...]] = {}
+        self.app_cache: dict[str, tuple[str, ...]] = {}
+        self.extra_chains: dict[tuple[str, str], Chain] = {}
+        self.dynamic_routing: list[_Node] = []
 
     # -- notes -------------------------------------------------------------------------------
 
@@ -711,6 +764,30 @@ class _Reader:
 
     def unsupported(self, node: _Node, what: str, hint: str = "") -> UnsupportedSyntax:
         return _unsupported(self.source, node.line, node.text, what, hint)
+
+    def spread(self, entry: _Node, fields: set[str]) -> None:
+        """:func:`_spread` a rule, refusing a ``set`` line whose fields cannot be told apart.
+
+        A ``set`` line gives a rule's fields one after another; a field with plain values ends
+        at its value, but one with a structure of its own (``profile-setting``, ``option``,
+        ``source-translation``) does not say where it ends: a field of the rule written after
+        it on the same line would be read inside it, and lost.
+        """
+        _spread(entry, LEAF_FIELDS)
+        if self.tree.kind != "set":
+            return
+        for key, child in entry.children.items():
+            if key in LEAF_FIELDS:
+                continue
+            for inner in child.walk():
+                if inner is not child and inner.key in fields:
+                    raise self.fail(
+                        inner,
+                        f"'{inner.key}' follows '{key}' on one set line; where '{key}' ends "
+                        "cannot be told",
+                        f"write '{key}' on a line of its own (as 'show config running' does)",
+                        f"1 行の set で '{key}' の後に '{inner.key}' があり、区切りが分からない",
+                    )
 
     def where(self, node: _Node) -> str:
         return f"{self.source}:{node.line}"
@@ -846,6 +923,8 @@ class _Reader:
                 self.virtual_routers(child)
             elif key in IGNORED_NETWORK:
                 self.ignore(child, IGNORED_NETWORK[key])
+                if key == "logical-router" and child.children:
+                    self.dynamic_routing.append(child)
             elif key in ("virtual-wire", "vlan", "shared-gateway"):
                 raise self.unsupported(child, f"network {key}")
             else:
@@ -903,6 +982,7 @@ class _Reader:
             elif key == "ipv6":
                 self.ignore(child, "IPv6 settings")
             elif key == "dhcp-client":
+                self.dynamic_routing.append(child)  # it may install a default route
                 self.assumptions.append(
                     f"Interface {name} ({self.where(child)}) takes its address by DHCP; "
                     "the configuration does not say which, so give it in the model."
@@ -960,6 +1040,8 @@ class _Reader:
                     continue
                 elif key == "protocol":
                     self.ignore(child, "dynamic routing protocols (the model's routes are used)")
+                    if any(_yes(p.get("enable")) for p in child.children.values()):
+                        self.dynamic_routing.append(child)
                 else:
                     self.ignore(child, "virtual router settings (ECMP, distances, multicast)")
         if len(with_routes) > 1:
@@ -987,6 +1069,16 @@ class _Reader:
         return found
 
     def static_route(self, vr: str, name: str, node: _Node) -> bool:
+        # one set line may give several fields: '… destination P nexthop ip-address A interface I'
+        route_fields = {"destination", "interface", "metric", "admin-dist"}
+        _spread(node, route_fields)
+        nexthop = node.get("nexthop")
+        for hop in nexthop.children.values() if nexthop is not None else ():
+            for address in hop.children.values():
+                for moved_name, moved in address.children.items():
+                    _merge_node(node, moved_name, moved)
+                address.children = {}
+        _spread(node, route_fields)
         destination = node.get("destination")
         value = destination.last() if destination is not None else None
         if destination is None or value is None:
@@ -1073,13 +1165,31 @@ class _Reader:
         return netmask.last() if netmask is not None else None
 
     def find_object(self, section: str, name: str) -> _Node | None:
+        return self.find_first((section,), name)[1]
+
+    def find_first(self, sections: tuple[str, ...], name: str) -> tuple[str, _Node | None]:
+        """The object named ``name`` in the first of ``sections``, the vsys before shared.
+
+        PAN-OS resolves a name in the virtual system first (its objects and groups alike),
+        then in shared: a vsys group hides a shared object of the same name.
+        """
         for scope in (self.vsys, self.shared):
             if scope is None:
                 continue
-            sec = scope.get(section)
-            if sec is not None and name in sec.children:
-                return sec.children[name]
-        return None
+            for section in sections:
+                sec = scope.get(section)
+                if sec is not None and name in sec.children:
+                    return section, sec.children[name]
+        return "", None
+
+    def too_deep(self, node: _Node, kind: str, seen: tuple[str, ...]) -> None:
+        if len(seen) >= MAX_GROUP_DEPTH:
+            raise self.fail(
+                node,
+                f"{kind} {seen[0]} nests groups deeper than {MAX_GROUP_DEPTH} levels",
+                "flatten the group",
+                f"{kind} {seen[0]} の入れ子が {MAX_GROUP_DEPTH} 段を超えている",
+            )
 
     def addresses(self, names: list[str], where: _Node, rule: str) -> tuple[Interval, ...] | None:
         """Resolve address names of a rule field; None means any."""
@@ -1091,24 +1201,35 @@ class _Reader:
         return _merge(out)
 
     def address(self, name: str, where: _Node, rule: str, seen: tuple[str, ...]) -> list[Interval]:
-        obj = self.find_object("address", name)
-        if obj is not None:
+        section, obj = self.find_first(("address", "address-group"), name)
+        if obj is not None and section == "address":
             return self.address_object(name, obj, rule)
-        group = self.find_object("address-group", name)
-        if group is not None:
-            if name in seen:
-                raise self.fail(group, f"address group {name} contains itself", "break the loop")
-            if group.get("dynamic") is not None:
-                raise self.unsupported(
-                    group,
-                    f"dynamic address group {name} (used by {rule})",
-                    "name static addresses in the rule, or check this device by hand",
-                )
-            static = group.get("static")
-            out: list[Interval] = []
-            for member in static.names() if static is not None else []:
-                out.extend(self.address(member, static or group, rule, (*seen, name)))
-            return out
+        if obj is not None:
+            cached = self.address_cache.get(name)
+            if cached is None:
+                cached = self.address_cache[name] = self.address_group(name, obj, rule, seen)
+            return list(cached)
+        return self.address_literal(name, where, rule)
+
+    def address_group(
+        self, name: str, group: _Node, rule: str, seen: tuple[str, ...]
+    ) -> tuple[Interval, ...]:
+        if name in seen:
+            raise self.fail(group, f"address group {name} contains itself", "break the loop")
+        self.too_deep(group, "address group", seen)
+        if group.get("dynamic") is not None:
+            raise self.unsupported(
+                group,
+                f"dynamic address group {name} (used by {rule})",
+                "name static addresses in the rule, or check this device by hand",
+            )
+        static = group.get("static")
+        out: list[Interval] = []
+        for member in static.names() if static is not None else []:
+            out.extend(self.address(member, static or group, rule, (*seen, name)))
+        return _merge(out)
+
+    def address_literal(self, name: str, where: _Node, rule: str) -> list[Interval]:
         literal = _literal_range(name)
         if literal is not None:
             return [literal] if literal != (-1, -1) else []
@@ -1175,18 +1296,23 @@ class _Reader:
         return tuple(dict.fromkeys(out))
 
     def service(self, name: str, where: _Node, rule: str, seen: tuple[str, ...]) -> list[_Service]:
-        obj = self.find_object("service", name)
-        if obj is not None:
+        section, obj = self.find_first(("service", "service-group"), name)
+        if obj is not None and section == "service":
             return [self.service_object(name, obj)]
-        group = self.find_object("service-group", name)
+        group = obj
         if group is not None:
+            cached = self.service_cache.get(name)
+            if cached is not None:
+                return list(cached)
             if name in seen:
                 raise self.fail(group, f"service group {name} contains itself", "break the loop")
+            self.too_deep(group, "service group", seen)
             members = group.get("members")
             out: list[_Service] = []
             for member in members.names() if members is not None else []:
                 out.extend(self.service(member, members or group, rule, (*seen, name)))
-            return out
+            self.service_cache[name] = tuple(dict.fromkeys(out))
+            return list(self.service_cache[name])
         if name in PREDEFINED_SERVICES:
             return list(PREDEFINED_SERVICES[name])
         raise self.fail(
@@ -1281,8 +1407,15 @@ class _Reader:
                 out.append(_Service(int(number)))
                 notes.append(f"{app} as IP protocol {number}")
             elif app in APPLICATIONS and custom is None:
-                out.extend(APPLICATIONS[app])
-                described = ", ".join(map(_describe, APPLICATIONS[app])) or "nothing (IPv6 only)"
+                widened = _widened(app)
+                out.extend(widened)
+                described = ", ".join(map(_describe, widened)) or "nothing (IPv6 only)"
+                if widened != APPLICATIONS[app]:
+                    listed = ", ".join(map(_describe, APPLICATIONS[app]))
+                    described += (
+                        f" (its usual default, {listed}, is not relied on: App-ID's default "
+                        "ports change with content updates)"
+                    )
                 notes.append(f"{app} as {described}")
             else:
                 out.extend(EVERY_TCP_UDP)
@@ -1294,19 +1427,24 @@ class _Reader:
     def expand_apps(self, apps: list[str], where: _Node, seen: tuple[str, ...]) -> list[str]:
         out: list[str] = []
         for app in apps:
-            group = self.find_object("application-group", app)
-            if group is not None:
-                if app in seen:
-                    raise self.fail(
-                        group, f"application group {app} contains itself", "break the loop"
+            section, group = self.find_first(("application", "application-group"), app)
+            if group is not None and section == "application-group":
+                cached = self.app_cache.get(app)
+                if cached is None:
+                    if app in seen:
+                        raise self.fail(
+                            group, f"application group {app} contains itself", "break the loop"
+                        )
+                    self.too_deep(group, "application group", seen)
+                    members = group.get("members")
+                    cached = tuple(
+                        self.expand_apps(members.names() if members else [], where, (*seen, app))
                     )
-                members = group.get("members")
-                out.extend(
-                    self.expand_apps(members.names() if members else [], where, (*seen, app))
-                )
+                    self.app_cache[app] = cached
+                out.extend(cached)
             else:
                 out.append(app)
-        return out
+        return list(dict.fromkeys(out))
 
     def custom_ports(self, app: str, node: _Node) -> list[_Service]:
         out: list[_Service] = []
@@ -1361,7 +1499,8 @@ class _Reader:
         chains: dict[tuple[str, str], Chain] = {
             ("filter", "security"): Chain(
                 "filter", "security", tuple(filter_rules), Verdict.DROP, location
-            )
+            ),
+            **self.extra_chains,
         }
         stages = [Stage(Hook.FORWARD, 0, StageKind.FILTER, "filter", "security")]
         if self.nat_rules:
@@ -1434,7 +1573,7 @@ class _Reader:
             "service", "application", "action", "disabled", "rule-type",
         }  # fmt: skip
         for name, node in rules.children.items() if rules is not None else []:
-            _spread(node, LEAF_FIELDS)
+            self.spread(node, known | RULE_FIELDS)
             if _yes(node.get("disabled")):
                 self.ignore(node, "disabled rules")
                 continue
@@ -1496,6 +1635,14 @@ class _Reader:
                     "application; the verifier takes the decision made once it is identified."
                 )
             self.assumptions.append(sentence)
+        elif services is None and action is not Verdict.ACCEPT:
+            self.assumptions.append(
+                f"Rule {name} ({self.where(node)}) blocks application any on "
+                "application-default: PAN-OS matches each application only on its own default "
+                "ports, which the verifier does not know for every application, so the rule is "
+                "taken as matching nothing."
+            )
+            return []
         elif services is None:
             services = ANY_SERVICE  # application any with application-default: any port
         rule_type = found.get("rule-type")
@@ -1509,8 +1656,9 @@ class _Reader:
         zone_pairs = self.zone_pairs(
             kind, values("from"), values("to"), from_ifaces, to_ifaces, found, label
         )
+        allow = action is Verdict.ACCEPT
         variants = self.destination_variants(
-            name, node, destinations, negate_dst, services, from_ifaces
+            name, node, destinations, negate_dst, services, from_ifaces, allow=allow
         )
         out: list[Rule] = []
         src_condition = (
@@ -1532,7 +1680,101 @@ class _Reader:
                     conditions.extend(dst_conditions)
                     conditions.extend(self.service_conditions(service))
                     out.append(Rule(tuple(dict.fromkeys(conditions)), action, location))
-        return out
+        if allow or not out:
+            return out
+        return self.spare_translated(
+            name, node, location, out, variants[0][0], services, from_ifaces
+        )
+
+    def spare_translated(
+        self,
+        name: str,
+        node: _Node,
+        location: SourceLocation,
+        rules: list[Rule],
+        dst_conditions: list[Condition],
+        services: tuple[_Service, ...],
+        from_ifaces: tuple[str, ...] | None,
+    ) -> list[Rule]:
+        """Keep a blocking rule off packets a DNAT rule may have rewritten.
+
+        PAN-OS matches a rule's destination address and service on the packet before NAT; the
+        filter here sees it after. A packet whose translated header a DNAT rule can produce may
+        have come to another address or port, which the rule need not block: such packets
+        return from the rule's own chain before its rules, so the rule never blocks more than
+        the device would (it may block less: a packet sent straight to a translated address,
+        or one whose original address the rule names, is not blocked by it). A DNAT rule whose
+        every original destination the rule names, without a port translation the rule's
+        services could see, needs no such exception: the rule blocks its packets either way.
+        """
+        any_port = all(s.dports in (None, ALL_PORTS) for s in services)
+        dst = next(
+            (c.ranges for c in dst_conditions if isinstance(c, RangeMatch)), None
+        )  # None: any destination (or none at all, when the rule matches nothing)
+        if any(isinstance(c, Const) for c in dst_conditions):
+            return rules
+        spared: list[Rule] = []
+        used: list[str] = []
+        for nat in self.nat_rules:
+            if nat.dnat is None:
+                continue
+            assert nat.dnat.addresses is not None
+            if dst is not None and not _intersects((nat.dnat.addresses,), dst):
+                continue
+            pre = nat.destinations
+            if (dst is None or (pre is not None and _within(pre, dst))) and (
+                nat.dnat.ports is None or any_port
+            ):
+                continue  # the rule names the original destination too: it blocks them alike
+            if (
+                from_ifaces is not None
+                and nat.from_ifaces is not None
+                and not set(from_ifaces) & set(nat.from_ifaces)
+            ):
+                continue
+            nat_location = SourceLocation(
+                self.source,
+                node.line,
+                node.text,
+                f"rule {name} (not for packets DNAT rule {nat.name} may have rewritten)",
+            )
+            conditions: list[Condition] = [
+                self.intern(RangeMatch(Field.DST, (nat.dnat.addresses,)))
+            ]
+            if nat.from_ifaces is not None:
+                conditions.append(self.intern(InterfaceMatch("in", nat.from_ifaces)))
+            if nat.sources is not None:
+                conditions.append(
+                    self.intern(RangeMatch(Field.SRC, nat.sources, negated=nat.negate_source))
+                )
+            for service in nat.services:
+                if nat.dnat.ports is not None:
+                    service = _Service(service.proto, (nat.dnat.ports,), None, service.icmp_type)
+                spared.append(
+                    Rule(
+                        tuple(dict.fromkeys([*conditions, *self.service_conditions(service)])),
+                        Verdict.RETURN,
+                        nat_location,
+                    )
+                )
+            used.append(nat.name)
+        if not spared:
+            return rules
+        chain = f"rule {name}"
+        while ("filter", chain) in self.extra_chains:
+            chain += "'"
+        self.extra_chains[("filter", chain)] = Chain(
+            "filter", chain, (*spared, *rules), None, location
+        )
+        self.assumptions.append(
+            f"Rule {name} ({self.where(node)}) blocks destinations and services as written "
+            "before NAT; the verifier sees packets after destination NAT, so the rule is taken "
+            f"as not matching any packet whose header DNAT rule {', '.join(used)} could have "
+            "produced (from its zones and sources, to its translated address and port): such a "
+            "packet may have been sent to another address or port. The rule may therefore "
+            "block less than the device does, never more."
+        )
+        return [Rule((), Jump(chain), location)]
 
     def zone_pairs(
         self,
@@ -1581,13 +1823,17 @@ class _Reader:
         negate: bool,
         services: tuple[_Service, ...],
         from_ifaces: tuple[str, ...] | None,
+        *,
+        allow: bool = True,
     ) -> list[tuple[list[Condition], tuple[_Service, ...]]]:
         """The rule's destination as seen in FORWARD, after destination NAT.
 
         PAN-OS matches a security rule's destination before NAT. The filter here runs after
         destination NAT, so a packet a DNAT rule rewrote matches when the DNAT rule could have
         received it at one of the rule's destinations: the variant checks the translated
-        address (and port), the DNAT rule's source and ingress interfaces.
+        address (and port), the DNAT rule's source and ingress interfaces. A packet sent
+        straight to a translated address matches these variants too, which only an allow rule
+        may do (it can only allow more than the device): a blocking rule has no variants.
         """
         dst: tuple[Interval, ...] | None = destinations
         if dst is not None and negate:
@@ -1603,7 +1849,7 @@ class _Reader:
             )
         variants: list[tuple[list[Condition], tuple[_Service, ...]]] = [(base, services)]
         used: list[str] = []
-        for nat in self.nat_rules:
+        for nat in self.nat_rules if allow else ():
             if nat.dnat is None:
                 continue
             pre = nat.destinations if nat.destinations is not None else ((0, MAX_ADDRESS),)
@@ -1646,6 +1892,28 @@ class _Reader:
                 f"{', '.join(used)} translates into (a packet sent directly to a translated "
                 "address is taken to match it too)."
             )
+        rewritten = [
+            nat.name
+            for nat in self.nat_rules
+            if allow
+            and nat.dnat is not None
+            and nat.dnat.addresses is not None
+            and (dst is None or _intersects((nat.dnat.addresses,), dst))
+            and not (
+                dst is None or (nat.destinations is not None and _within(nat.destinations, dst))
+            )
+            and (
+                from_ifaces is None
+                or nat.from_ifaces is None
+                or bool(set(from_ifaces) & set(nat.from_ifaces))
+            )
+        ]
+        if rewritten:
+            self.assumptions.append(
+                f"Rule {name} ({self.where(node)}) allows packets that DNAT rule "
+                f"{', '.join(rewritten)} rewrote into its destinations too, although PAN-OS "
+                "matches their original destination (an over-approximation)."
+            )
         return variants
 
     def default_rules(self, defaults: _Node | None, zoned: tuple[str, ...]) -> list[Rule]:
@@ -1653,6 +1921,7 @@ class _Reader:
         nodes: dict[str, _Node] = {}
         if defaults is not None:
             for key, child in defaults.children.items():
+                self.spread(child, RULE_FIELDS | {"action"})
                 if key not in actions:
                     raise self.fail(
                         child,
@@ -1700,7 +1969,7 @@ class _Reader:
         known = {"from", "to", "source", "destination", "protocol", "port", "application",
                  "disabled", "negate-source", "negate-destination"}  # fmt: skip
         for name, node in rules.children.items() if rules is not None else []:
-            _spread(node, LEAF_FIELDS)
+            self.spread(node, known | RULE_FIELDS)
             if _yes(node.get("disabled")):
                 self.ignore(node, "disabled rules")
                 continue
@@ -1723,7 +1992,7 @@ class _Reader:
                  "negate-destination"}  # fmt: skip
         for name, node in rules.children.items():
             label = f"NAT rule {name}"
-            _spread(node, LEAF_FIELDS)
+            self.spread(node, known | RULE_FIELDS)
             if _yes(node.get("disabled")):
                 self.ignore(node, "disabled rules")
                 continue
@@ -1885,6 +2154,8 @@ class _Reader:
         pre: list[Rule] = []
         post: list[Rule] = []
         approximate = False
+        unknown: list[str] = []
+        unrouted: list[str] = []
         for nat in self.nat_rules:
             location = SourceLocation(self.source, nat.node.line, nat.node.text, f"rule {nat.name}")
             common: list[Condition] = []
@@ -1900,11 +2171,12 @@ class _Reader:
                 dst_pre.append(self.intern(RangeMatch(Field.DST, nat.destinations)))
             if nat.to_zones is not None:
                 routed = self.zone_destinations(nat.to_zones)
-                dst_pre.append(
-                    self.intern(RangeMatch(Field.DST, routed))
-                    if routed
-                    else self.intern(Const(False, "no route into the zone"))
-                )
+                if self.dynamic_routing:
+                    unknown.append(nat.name)  # any destination may be routed into the zone
+                elif not routed:
+                    unrouted.append(nat.name)  # a route the configuration does not show
+                else:
+                    dst_pre.append(self.intern(RangeMatch(Field.DST, routed)))
             pre_action: Outcome = nat.dnat if nat.dnat is not None else Verdict.ACCEPT
             for service in nat.services:
                 conditions = [*common, *dst_pre, *self.service_conditions(service)]
@@ -1934,8 +2206,9 @@ class _Reader:
                 post.append(Rule(tuple(conditions), post_action, location))
         self.assumptions.append(
             "NAT rules are matched in order on the original packet, their to-zone by the "
-            "device's own connected and static routes; destination translation happens "
-            "before routing and the security rules, source translation after them."
+            "device's own connected and static routes where it has them; destination "
+            "translation happens before routing and the security rules, source translation "
+            "after them."
             + (
                 " A rule that translates the destination is found again for source "
                 "translation by the translated address."
@@ -1943,6 +2216,20 @@ class _Reader:
                 else ""
             )
         )
+        if unknown:
+            where = ", ".join(self.where(n) for n in self.dynamic_routing)
+            self.assumptions.append(
+                f"The device may learn routes its configuration does not show (dynamic "
+                f"routing or DHCP: {where}), so it does not say which destinations lie in the "
+                f"to-zone of NAT rule {', '.join(unknown)}; the "
+                "rule is taken as applying whatever zone the packet is routed to."
+            )
+        if unrouted:
+            self.assumptions.append(
+                "No connected or static route of the configuration leads into the to-zone of "
+                f"NAT rule {', '.join(unrouted)}; rather than never applying it, the rule is "
+                "taken as applying whatever zone the packet is routed to."
+            )
         return tuple(pre), tuple(post)
 
 
@@ -2090,6 +2377,12 @@ def _intersects(a: tuple[Interval, ...], b: tuple[Interval, ...]) -> bool:
     return any(lo1 <= hi2 and lo2 <= hi1 for lo1, hi1 in a for lo2, hi2 in b)
 
 
+def _within(a: tuple[Interval, ...], b: tuple[Interval, ...]) -> bool:
+    """Every address of ``a`` lies in ``b``."""
+    merged = _merge(b)
+    return all(any(lo2 <= lo1 and hi1 <= hi2 for lo2, hi2 in merged) for lo1, hi1 in _merge(a))
+
+
 def _cut(
     a: tuple[Interval, ...] | None, b: tuple[Interval, ...] | None
 ) -> tuple[Interval, ...] | None:
@@ -2168,8 +2461,8 @@ def _detect(text: str) -> str:
 def parse(text: str, *, source: str) -> Ruleset:
     """Parse a PAN-OS configuration (XML, ``set`` commands or brace hierarchy)."""
     text = text.lstrip("\ufeff")
-    tree = _Tree()
     kind = _detect(text)
+    tree = _Tree(source, kind)
     if kind == "xml":
         _XmlBuilder(text, source, tree).run(text)
     elif kind == "set":
