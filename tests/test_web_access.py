@@ -18,7 +18,9 @@ from isms.core.permissions import Action
 from isms.quarantine.models import Release
 from tests.assets import handling_specs as asset_handling_specs
 from tests.assets import io_specs as asset_io_specs
+from tests.assets import network_specs as asset_network_specs
 from tests.assets import web_specs as asset_web_specs
+from tests.risks import web_specs as risk_web_specs
 from tests.support import access
 from tests.support.access import ADMIN, EVERYONE, LEAD, SERVICE, STAFF, WEB, AccessSpec
 from tests.support.routes import ROUTES, org_unit_file, person_file, role_assignment_file
@@ -86,7 +88,7 @@ SPECS = [
         "web:coming_soon",
         None,
         EVERYONE,
-        url=lambda t: _url("web:coming_soon", slug="risks"),
+        url=lambda t: _url("web:coming_soon", slug="inspections"),
         other=None,
     ),
     _page(
@@ -412,7 +414,10 @@ SPECS = [
 ]
 
 # The asset register's pages keep their specs beside their tests.
-SPECS += asset_web_specs.SPECS + asset_io_specs.SPECS + asset_handling_specs.SPECS
+SPECS += (
+    asset_web_specs.SPECS + asset_io_specs.SPECS + asset_handling_specs.SPECS + risk_web_specs.SPECS
+)
+SPECS += asset_network_specs.SPECS  # the network checks (tests/assets/network_specs.py)
 
 # Pages outside the matrix, and why.
 NOT_IN_MATRIX = {

@@ -200,16 +200,20 @@ def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _register() -> None:
     from isms.assets.api import router as assets_router
+    from isms.assets.network.api import router as network_router
     from isms.core.api import router as core_router
     from isms.core.delegation_api import router as delegation_router
     from isms.core.io_api import router as io_router
     from isms.core.planned_api import router as planned_router
+    from isms.risks.api import router as risks_router
 
     api.add_router("/", core_router)
     api.add_router("/", delegation_router)
     api.add_router("/", planned_router)
     api.add_router("/", io_router)
     api.add_router("/", assets_router)
+    api.add_router("/", network_router)
+    api.add_router("/", risks_router)
 
 
 _register()

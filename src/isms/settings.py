@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "isms.policy",
     "isms.quarantine",
     "isms.assets",
+    "isms.risks",
     "isms.web",
 ]
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("policy/", include("isms.policy.urls")),
     path("quarantine/", include("isms.quarantine.urls")),
     path("assets/", include("isms.assets.urls")),
+    path("risks/", include("isms.risks.urls")),
     path("api/v1/", api.urls),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

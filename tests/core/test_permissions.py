@@ -61,6 +61,16 @@ EXPECTED: dict[Action, set[str]] = {
     Action.VIEW_ALL_ASSETS: LEADS | {"auditor", "lead_auditor", "admin", "service_granted"},
     Action.MANAGE_ASSETS: LEADS | {"admin", "service_granted"},
     Action.APPROVE_ASSET_LIFECYCLE: LEADS,
+    Action.VIEW_NETWORK_CHECKS: LEADS | {"auditor", "lead_auditor", "admin", "service_granted"},
+    Action.RUN_NETWORK_CHECKS: {"ciso", "lead", "admin", "service_granted"},
+    Action.MANAGE_NETWORK_EXCEPTIONS: {"lead", "admin", "service_granted"},
+    Action.APPROVE_NETWORK_EXCEPTIONS: LEADS,
+    Action.VIEW_RISKS: STAFF_OF_A | {"service_granted"},
+    Action.VIEW_ALL_RISKS: LEADS | {"auditor", "lead_auditor", "admin", "service_granted"},
+    Action.ASSESS_RISKS: LEADS | {"admin", "service_granted"},
+    Action.MANAGE_RISK_CATALOG: LEADS | {"admin", "service_granted"},
+    Action.APPROVE_RISK_ACCEPTANCE: LEADS,
+    Action.MANAGE_POLICY_REVIEW: LEADS | {"admin", "service_granted"},
 }
 
 PERSONAS = [

@@ -174,6 +174,7 @@ class Site(Tenant):
     asset: Any = None  # an in-use 機密性2 asset of ``unit`` with one host (the register's)
     lifecycle_request: Any = None  # a pending request by ``staff`` to transport ``asset``
     import_job: Any = None  # a finished background import of staff
+    risk: Any = None  # a risk of ``asset``, treated (owner ``other_person``), acceptance asked
 
     @classmethod
     def build(cls, t: Tenant) -> Site:
@@ -201,6 +202,7 @@ class Site(Tenant):
             asset=asset,
             lifecycle_request=_lifecycle_request(t, asset),
             import_job=_import_job(t),
+            risk=_risk(t, asset),
         )
 
 
@@ -247,6 +249,28 @@ def _lifecycle_request(t: Tenant, asset: Any) -> Any:
     return asset_services.request_lifecycle(
         t.staff, asset, kind="transport", details="本庁舎から支所へ運搬する。"
     )
+
+
+def _risk(t: Tenant, asset: Any) -> Any:
+    from isms.risks import services as risk_services
+    from isms.risks.catalog import ensure_catalog
+    from isms.risks.models import Threat
+
+    m = t.municipality
+    ensure_catalog(m)
+    risk = risk_services.assess_risk(
+        None,
+        m,
+        fiscal_year=fiscal_year_of(timezone.localdate()),
+        asset=asset,
+        threat=Threat.objects.get(municipality=m, code="T-INT-01"),
+        likelihood=4,
+        scenario=f"{m.name}の台帳資料への不正アクセス",
+    )
+    risk = risk_services.treat_risk(
+        None, risk, treatment="accept", owner=t.other_person, residual_likelihood=3
+    )
+    return risk_services.request_acceptance(None, risk)
 
 
 def _planned_change(t: Tenant) -> Any:

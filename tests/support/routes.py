@@ -59,7 +59,7 @@ def _delegation(t: Tenant) -> dict[str, Any]:
 
 ROUTES: dict[str, Kwargs] = {
     "web:dashboard": _none,
-    "web:coming_soon": lambda t: {"slug": "risks"},
+    "web:coming_soon": lambda t: {"slug": "inspections"},
     "web:set_fiscal_year": _none,
     "web:set_municipality": _none,
     "core:org_unit_list": _none,
@@ -330,12 +330,22 @@ API_ROUTES: dict[str, ApiRoute] = {
 
 def _merge() -> None:
     """Add the tables kept beside this one (one file per area, so that areas grow apart)."""
-    from tests.support import routes_assets, routes_assets_handling, routes_assets_io
+    from tests.support import (
+        routes_assets,
+        routes_assets_handling,
+        routes_assets_io,
+        routes_network,
+    )
 
-    for module in (routes_assets, routes_assets_io, routes_assets_handling):
+    for module in (routes_assets, routes_assets_io, routes_assets_handling, routes_network):
         ROUTES.update(module.ROUTES)
         POST_DATA.update(module.POST_DATA)
         API_ROUTES.update(module.API_ROUTES)
+    from tests.support import routes_risks
+
+    ROUTES.update(routes_risks.ROUTES)
+    POST_DATA.update(routes_risks.POST_DATA)
+    API_ROUTES.update(routes_risks.api_routes())
 
 
 _merge()

@@ -5,7 +5,7 @@ itself is in ``views.py``; the assistant, the consistency report, the scheme mig
 運搬/提供/廃棄 requests in ``workflow_views.py``.
 """
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from . import handling_views, views, workflow_views
 from .io_urls import urlpatterns as io_urlpatterns
@@ -43,4 +43,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("requests/<int:pk>/reject/", workflow_views.request_reject, name="request_reject"),
     path("requests/<int:pk>/withdraw/", workflow_views.request_withdraw, name="request_withdraw"),
     *io_urlpatterns,
+    path("network/", include("isms.assets.network.urls")),
 ]

@@ -59,6 +59,16 @@ class Action(StrEnum):
     VIEW_ALL_ASSETS = "view_all_assets"
     MANAGE_ASSETS = "manage_assets"
     APPROVE_ASSET_LIFECYCLE = "approve_asset_lifecycle"
+    VIEW_NETWORK_CHECKS = "view_network_checks"
+    RUN_NETWORK_CHECKS = "run_network_checks"
+    MANAGE_NETWORK_EXCEPTIONS = "manage_network_exceptions"
+    APPROVE_NETWORK_EXCEPTIONS = "approve_network_exceptions"
+    VIEW_RISKS = "view_risks"
+    VIEW_ALL_RISKS = "view_all_risks"
+    ASSESS_RISKS = "assess_risks"
+    MANAGE_RISK_CATALOG = "manage_risk_catalog"
+    APPROVE_RISK_ACCEPTANCE = "approve_risk_acceptance"
+    MANAGE_POLICY_REVIEW = "manage_policy_review"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +136,51 @@ RULES: dict[Action, Rule] = {
     ),
     # Approvals of 運搬, 外部提供 and 廃棄 are the role holders' alone, never an account flag's.
     Action.APPROVE_ASSET_LIFECYCLE: Rule(roles=_ASSET_MANAGERS, sensitive=True),
+    # Network separation (対策基準 3): firewall configurations describe the controls themselves,
+    # so the material is sensitive. The leads, the system managers and staff who run the
+    # networks and the auditors read the checks; the CISO, the lead and the system managers
+    # run them; 例外措置 are asked for by the lead and the system managers and approved by the
+    # CISO, the deputy CISO or the lead only (role holders, never an account flag; never the
+    # requester: 兼務の禁止 in the services).
+    Action.VIEW_NETWORK_CHECKS: Rule(
+        roles=_QUARANTINE | {Role.SYSTEM_STAFF, Role.LEAD_AUDIT_OFFICER, Role.AUDITOR},
+        municipality_admin=True,
+        service_admin=True,
+        sensitive=True,
+    ),
+    Action.RUN_NETWORK_CHECKS: Rule(
+        roles=frozenset({Role.CISO, Role.LEAD_SECURITY_OFFICER, Role.SYSTEM_MANAGER}),
+        municipality_admin=True,
+        service_admin=True,
+        sensitive=True,
+    ),
+    Action.MANAGE_NETWORK_EXCEPTIONS: Rule(
+        roles=frozenset({Role.LEAD_SECURITY_OFFICER, Role.SYSTEM_MANAGER}),
+        municipality_admin=True,
+        service_admin=True,
+        sensitive=True,
+    ),
+    Action.APPROVE_NETWORK_EXCEPTIONS: Rule(roles=_LEADS, sensitive=True),
+    # Risks (seed 2.3, 2.8) follow the register: staff see the risks of their unit's assets,
+    # the unit's managers assess them, the leads and auditors see all. Acceptance of a residual
+    # risk is the leads' alone (role holders; never the owner or the requester: the services).
+    Action.VIEW_RISKS: Rule(all_staff=True, service_admin=True, sensitive=True),
+    Action.VIEW_ALL_RISKS: Rule(
+        roles=_LEADS | {Role.LEAD_AUDIT_OFFICER, Role.AUDITOR},
+        municipality_admin=True,
+        service_admin=True,
+        sensitive=True,
+    ),
+    Action.ASSESS_RISKS: Rule(
+        roles=_ASSET_MANAGERS, municipality_admin=True, service_admin=True, sensitive=True
+    ),
+    Action.MANAGE_RISK_CATALOG: Rule(
+        roles=_LEADS, municipality_admin=True, service_admin=True, sensitive=True
+    ),
+    Action.APPROVE_RISK_ACCEPTANCE: Rule(roles=_LEADS, sensitive=True),
+    Action.MANAGE_POLICY_REVIEW: Rule(
+        roles=_LEADS, municipality_admin=True, service_admin=True, sensitive=True
+    ),
 }
 
 

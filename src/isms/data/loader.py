@@ -24,6 +24,7 @@ from isms.core import services
 from isms.core.calendar import fiscal_year_bounds, fiscal_year_of
 from isms.core.models import Municipality, OrgUnit, Person, RoleAssignment, User
 from isms.policy.services import load_basic_policy
+from isms.risks.demo import load_demo_risks
 
 DATA_DIR = Path(__file__).resolve().parent
 
@@ -177,4 +178,7 @@ def load_demo(name: str = "tsuru", *, password: str | None = None) -> DemoResult
         services.set_password(None, admin, password, validate=False)
         result.logins.insert(0, ("admin", "団体管理者"))
         _ensure_assets(m, assets, units)
+        risks_file = DATA_DIR / name / "demo_risks.yaml"
+        if risks_file.exists():
+            load_demo_risks(m, read_yaml(risks_file)["risks"], fy)
     return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -59,3 +60,33 @@ class PolicySection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+class PolicyReview(models.Model):
+    """The committee's review of the policy for a fiscal year (seed 2.8, 対策基準 9.3).
+
+    ``analysis`` keeps the figures of the year's risk analysis (``risks.RiskAnalysis``) as they
+    were when the review was recorded; audit findings and incidents join once those exist.
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
+    conclusion = models.TextField(_("conclusion of the review"))
+    analysis = models.JSONField(_("risk analysis reviewed"), default=dict)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["municipality_id", "-fiscal_year"]
+        verbose_name = _("policy review")
+        verbose_name_plural = _("policy reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "fiscal_year"], name="policy_review_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.fiscal_year}"

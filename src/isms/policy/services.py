@@ -77,3 +77,47 @@ def load_basic_policy(
             system="demo" if actor is None else None,
         )
     return policy
+
+
+def record_policy_review(
+    actor: User | None, municipality: Municipality, *, fiscal_year: int, conclusion: str
+) -> Any:
+    """Record the committee's review of a fiscal year (seed 2.8) with the year's risk analysis.
+
+    The risk analysis is recorded (or brought up to date) in the same transaction, and its
+    figures are kept with the review.
+    """
+    from isms.risks.services import record_analysis
+
+    from .models import PolicyReview
+
+    if actor is not None:
+        require(actor, Action.MANAGE_POLICY_REVIEW, municipality=municipality)
+    text = (conclusion or "").strip()
+    if not text:
+        message = _("Write the committee's conclusion: keep the policy, or what to revise.")
+        raise ValidationError({"conclusion": message})
+    if len(text) > 10000:
+        raise ValidationError({"conclusion": _("The text is too long (at most 10000 characters).")})
+    with transaction.atomic():
+        analysis = record_analysis(actor, municipality, fiscal_year=fiscal_year)
+        review = (
+            PolicyReview.objects.select_for_update()
+            .filter(municipality=municipality, fiscal_year=fiscal_year)
+            .first()
+        )
+        before = journal.snapshot(review) if review is not None else None
+        if review is None:
+            review = PolicyReview(municipality=municipality, fiscal_year=fiscal_year)
+        review.conclusion = text
+        review.analysis = analysis.summary
+        review.reviewed_by = actor
+        review.save()
+        journal.record(
+            actor=actor,
+            action="policy_review.record",
+            obj=review,
+            before=before,
+            after=journal.snapshot(review),
+        )
+    return review

@@ -6,4 +6,5 @@ app_name = "policy"
 
 urlpatterns = [
     path("basic/", views.basic_policy, name="basic_policy"),
+    path("review/", views.policy_review, name="policy_review"),
 ]

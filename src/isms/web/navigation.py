@@ -35,8 +35,14 @@ MENU: tuple[MenuItem, ...] = (
     ),
     MenuItem("delegations", _("Deputies"), "core:delegation_list", Action.VIEW_ROLES, "2.6(1)"),
     MenuItem("assets", _("Information assets"), "assets:asset_list", Action.VIEW_ASSETS, "2.6(2)"),
-    MenuItem("risks", _("Threats and risks"), policy_ref="2.3, 2.8"),
-    MenuItem("network", _("Network separation"), policy_ref="2.6(3)"),
+    MenuItem("risks", _("Threats and risks"), "risks:risk_list", Action.VIEW_RISKS, "2.3, 2.8"),
+    MenuItem(
+        "network",
+        _("Network separation"),
+        "assets:network:overview",
+        Action.VIEW_NETWORK_CHECKS,
+        "2.6(3)",
+    ),
     MenuItem(
         "sanitizer",
         _("Sanitisation and quarantine"),

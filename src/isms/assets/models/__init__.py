@@ -2,6 +2,7 @@
 
 from .classification import ClassificationRecord, MigrationReviewItem, SchemeMigration
 from .lifecycle import REQUEST_STAGES, DisposalRecord, LifecycleRequest
+from .network import NetworkCheck, NetworkSnapshot, NetworkViolation, PolicyException
 from .register import AssetHost, AssetRegisterSettings, InformationAsset, asset_search_key
 
 __all__ = [
@@ -13,6 +14,10 @@ __all__ = [
     "InformationAsset",
     "LifecycleRequest",
     "MigrationReviewItem",
+    "NetworkCheck",
+    "NetworkSnapshot",
+    "NetworkViolation",
+    "PolicyException",
     "SchemeMigration",
     "asset_search_key",
 ]

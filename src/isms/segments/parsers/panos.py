@@ -672,7 +672,9 @@ class _XmlBuilder:
                 "XML として正しくない",
             ) from None
         except expat.ExpatError as exc:
-            number = exc.lineno
+            # expat places "no element found" at end of input: after a final newline, that is
+            # one past the last line; name the last line instead.
+            number = max(1, min(exc.lineno, len(self.lines)))
             raise _error(
                 self.source,
                 number,

@@ -1,0 +1,52 @@
+"""Builders for the risks tests, all through the services (so every fixture is journaled)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from isms.assets.models import InformationAsset
+from isms.core.calendar import fiscal_year_of
+from isms.core.models import Municipality
+from isms.risks import services
+from isms.risks.catalog import ensure_catalog
+from isms.risks.models import Risk, Threat, Vulnerability
+from tests.assets.factories import make_asset
+
+
+def this_year() -> int:
+    return fiscal_year_of(timezone.localdate())
+
+
+def threat(m: Municipality, code: str = "T-INT-01") -> Threat:
+    ensure_catalog(m)
+    return Threat.objects.get(municipality=m, code=code)
+
+
+def vulnerability(m: Municipality, code: str = "V-01") -> Vulnerability:
+    ensure_catalog(m)
+    return Vulnerability.objects.get(municipality=m, code=code)
+
+
+def make_risk(
+    m: Municipality,
+    asset: InformationAsset | None = None,
+    *,
+    unit: Any = None,
+    actor: Any = None,
+    asset_group: Any = None,
+    **data: Any,
+) -> Risk:
+    """A risk of unauthorised access (likelihood 3, the proposed impact) to ``asset``."""
+    if asset is None and asset_group is None:
+        asset = make_asset(m, unit)
+    values: dict[str, Any] = {
+        "fiscal_year": this_year(),
+        "asset": asset,
+        "asset_group": asset_group,
+        "threat": threat(m),
+        "likelihood": 3,
+    }
+    values.update(data)
+    return services.assess_risk(actor, m, **values)
