@@ -241,10 +241,8 @@ def run(check_id: int, today: datetime.date | None = None) -> NetworkCheck | Non
         model = load_model(check.snapshot.model_path)
         confine(model, folder)
         applied = services.engine_exceptions(check.municipality_id, today)
-        changes: dict[str, Any] = {"exceptions": applied}
-        if "confined" in {f.name for f in dataclasses.fields(model)}:
-            changes["confined"] = True
-        model = dataclasses.replace(model, **changes)
+        # confined: the engine too refuses any file outside the upload (links included)
+        model = dataclasses.replace(model, exceptions=applied, confined=True)
         _progress(check, "verifying")
         report = verify(model, today=today)
         _progress(check, "matching")
