@@ -30,8 +30,6 @@ from django.utils.translation import override
 
 from isms.core import journal
 from isms.segments import (
-    ModelError,
-    NetworkModel,
     PathViolation,
     Report,
     SegmentsError,
@@ -44,7 +42,7 @@ from isms.segments import (
 from ..models import AssetHost, InformationAsset, NetworkCheck, NetworkViolation
 from . import services
 
-__all__ = ["STALE_AFTER", "confine", "fingerprint", "match_assets", "refresh", "run"]
+__all__ = ["STALE_AFTER", "fingerprint", "match_assets", "refresh", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,28 +52,6 @@ EXTERNAL = "external"
 
 def _progress(check: NetworkCheck, step: str) -> None:
     NetworkCheck.objects.filter(pk=check.pk).update(progress=step)
-
-
-def confine(model: NetworkModel, folder: Path) -> None:
-    """Refuse a model naming files outside its snapshot's folder (absolute, ``..``, links)."""
-    base = folder.resolve()
-    for index, device in enumerate(model.devices):
-        ref = device.ruleset
-        if ref is None:
-            continue
-        for key, name in (("file", ref.path), ("definitions", ref.definitions)):
-            if name is None:
-                continue
-            path = Path(name)
-            if path.is_absolute() or not (base / path).resolve().is_relative_to(base):
-                raise ModelError(
-                    f"'{name}' lies outside the uploaded folder",
-                    source=model.source,
-                    path=f"devices[{index}].ruleset.{key}",
-                    hint="name the files of the upload by paths relative to the model file",
-                    message_ja=f"'{name}' はアップロードしたフォルダの外にある",
-                    hint_ja="アップロードしたファイルを、モデルファイルからの相対パスで指定してください",
-                )
 
 
 def fingerprint(v: PathViolation) -> str:
@@ -239,9 +215,9 @@ def run(check_id: int, today: datetime.date | None = None) -> NetworkCheck | Non
     today = today or timezone.localdate()
     try:
         model = load_model(check.snapshot.model_path)
-        confine(model, folder)
         applied = services.engine_exceptions(check.municipality_id, today)
-        # confined: the engine too refuses any file outside the upload (links included)
+        # confined: the engine refuses any file the model names outside the upload (absolute
+        # paths, "..", symbolic links, Aerleon includes)
         model = dataclasses.replace(model, exceptions=applied, confined=True)
         _progress(check, "verifying")
         report = verify(model, today=today)
