@@ -205,6 +205,9 @@ def _register() -> None:
     from isms.core.delegation_api import router as delegation_router
     from isms.core.io_api import router as io_router
     from isms.core.planned_api import router as planned_router
+    from isms.incidents.api import router as incidents_router
+    from isms.incidents.plan.api import router as plan_router
+    from isms.inspections.api import router as inspections_router
     from isms.risks.api import router as risks_router
 
     api.add_router("/", core_router)
@@ -214,6 +217,9 @@ def _register() -> None:
     api.add_router("/", assets_router)
     api.add_router("/", network_router)
     api.add_router("/", risks_router)
+    api.add_router("/", inspections_router)
+    api.add_router("/", incidents_router)
+    api.add_router("/", plan_router)
 
 
 _register()

@@ -9,6 +9,9 @@ Everything that differs between a laptop and a production server comes from the 
 - ``ISMS_SECRET_KEY``: required when ``ISMS_DEBUG`` is off; a development key is generated
   into ``ISMS_DATA_DIR`` otherwise.
 - ``ISMS_DEBUG``, ``ISMS_ALLOWED_HOSTS`` (comma separated), ``ISMS_HUEY_REDIS_URL``.
+- Outgoing mail (reminders, escalations, incident notices): ``ISMS_SMTP_HOST`` (default
+  ``127.0.0.1``), ``ISMS_SMTP_PORT`` (25), ``ISMS_SMTP_USER``, ``ISMS_SMTP_PASSWORD``,
+  ``ISMS_SMTP_STARTTLS`` / ``ISMS_SMTP_SSL`` (``1`` to use), ``ISMS_MAIL_FROM``.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ INSTALLED_APPS = [
     "isms.quarantine",
     "isms.assets",
     "isms.risks",
+    "isms.inspections",
+    "isms.incidents",
+    "isms.incidents.plan",
     "isms.web",
 ]
 
@@ -183,6 +189,17 @@ QUARANTINE_RELEASE_TO = os.environ.get(
     "ISMS_QUARANTINE_RELEASE_TO",
     f"dir:{DATA_DIR / 'release-outbox'}" if TESTING else "smtp:127.0.0.1:10026",
 )
+
+# Outgoing mail goes through the municipality's own relay (inside LGWAN, often without auth).
+# Tests use Django's in-memory outbox (pytest-django) or a local aiosmtpd sink.
+EMAIL_HOST = os.environ.get("ISMS_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("ISMS_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("ISMS_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("ISMS_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("ISMS_SMTP_STARTTLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("ISMS_SMTP_SSL", "0") == "1"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("ISMS_MAIL_FROM", "isms@localhost")
 
 HUEY_REDIS_URL = os.environ.get("ISMS_HUEY_REDIS_URL", "")
 if HUEY_REDIS_URL:

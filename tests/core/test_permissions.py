@@ -71,6 +71,19 @@ EXPECTED: dict[Action, set[str]] = {
     Action.MANAGE_RISK_CATALOG: LEADS | {"admin", "service_granted"},
     Action.APPROVE_RISK_ACCEPTANCE: LEADS,
     Action.MANAGE_POLICY_REVIEW: LEADS | {"admin", "service_granted"},
+    Action.VIEW_CONTROLS: STAFF_OF_A | SERVICE,
+    Action.MANAGE_CONTROLS: LEADS | {"admin"} | SERVICE,
+    Action.VIEW_INSPECTIONS: STAFF_OF_A | {"service_granted"},
+    Action.VIEW_ALL_INSPECTIONS: LEADS | {"auditor", "lead_auditor", "admin", "service_granted"},
+    Action.MANAGE_INSPECTIONS: LEADS | {"admin", "service_granted"},
+    Action.ANSWER_INSPECTIONS: STAFF_OF_A,
+    Action.APPROVE_INSPECTIONS: LEADS,
+    Action.REPORT_INCIDENTS: STAFF_OF_A,
+    Action.VIEW_INCIDENTS: STAFF_OF_A | {"service_granted"},
+    Action.VIEW_ALL_INCIDENTS: LEADS | {"service_granted"},
+    Action.TRIAGE_INCIDENTS: LEADS,
+    Action.VIEW_EMERGENCY_PLAN: STAFF_OF_A | SERVICE,
+    Action.MANAGE_EMERGENCY_PLAN: LEADS | {"admin"} | SERVICE,
 }
 
 PERSONAS = [

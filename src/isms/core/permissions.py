@@ -69,6 +69,19 @@ class Action(StrEnum):
     MANAGE_RISK_CATALOG = "manage_risk_catalog"
     APPROVE_RISK_ACCEPTANCE = "approve_risk_acceptance"
     MANAGE_POLICY_REVIEW = "manage_policy_review"
+    VIEW_CONTROLS = "view_controls"
+    MANAGE_CONTROLS = "manage_controls"
+    VIEW_INSPECTIONS = "view_inspections"
+    VIEW_ALL_INSPECTIONS = "view_all_inspections"
+    MANAGE_INSPECTIONS = "manage_inspections"
+    ANSWER_INSPECTIONS = "answer_inspections"
+    APPROVE_INSPECTIONS = "approve_inspections"
+    REPORT_INCIDENTS = "report_incidents"
+    VIEW_INCIDENTS = "view_incidents"
+    VIEW_ALL_INCIDENTS = "view_all_incidents"
+    TRIAGE_INCIDENTS = "triage_incidents"
+    VIEW_EMERGENCY_PLAN = "view_emergency_plan"
+    MANAGE_EMERGENCY_PLAN = "manage_emergency_plan"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +194,47 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_POLICY_REVIEW: Rule(
         roles=_LEADS, municipality_admin=True, service_admin=True, sensitive=True
     ),
+    # The 対策基準 (control catalog) is read by all staff, who must comply with it (seed 2.5);
+    # the leads keep it.
+    Action.VIEW_CONTROLS: Rule(all_staff=True, service_admin=True),
+    Action.MANAGE_CONTROLS: Rule(roles=_LEADS, municipality_admin=True, service_admin=True),
+    # 自己点検 (対策基準 9.2): everyone answers what is assigned to them and sees their own sheets
+    # (the inspections app narrows); the leads, the committee and the auditors see all results,
+    # which show where the municipality is weak (sensitive). The 統括情報セキュリティ責任者 (and
+    # the CISO above) sets campaigns up; a unit's 管理者 approves its sheets (role holders or
+    # their deputies, never the answerer: the services).
+    Action.VIEW_INSPECTIONS: Rule(all_staff=True, service_admin=True, sensitive=True),
+    Action.VIEW_ALL_INSPECTIONS: Rule(
+        roles=_LEADS
+        | {
+            Role.LEAD_AUDIT_OFFICER,
+            Role.AUDITOR,
+            Role.COMMITTEE_CHAIR,
+            Role.COMMITTEE_MEMBER,
+        },
+        municipality_admin=True,
+        service_admin=True,
+        sensitive=True,
+    ),
+    Action.MANAGE_INSPECTIONS: Rule(
+        roles=_LEADS, municipality_admin=True, service_admin=True, sensitive=True
+    ),
+    Action.ANSWER_INSPECTIONS: Rule(all_staff=True, sensitive=True),
+    Action.APPROVE_INSPECTIONS: Rule(roles=_ASSET_MANAGERS, sensitive=True),
+    # Incidents (対策基準 5.3, 7.3): anyone reports and sees their own reports; the CSIRT and the
+    # leads see and triage all; the reporting chain's unit roles see their units' (the incidents
+    # app narrows with ``units_held``). Personal data: sensitive, and journaled on read.
+    Action.REPORT_INCIDENTS: Rule(all_staff=True),
+    Action.VIEW_INCIDENTS: Rule(all_staff=True, service_admin=True, sensitive=True),
+    Action.VIEW_ALL_INCIDENTS: Rule(
+        roles=_LEADS | {Role.CSIRT_LEAD, Role.CSIRT_MEMBER}, service_admin=True, sensitive=True
+    ),
+    Action.TRIAGE_INCIDENTS: Rule(
+        roles=_LEADS | {Role.CSIRT_LEAD, Role.CSIRT_MEMBER}, sensitive=True
+    ),
+    # The 緊急時対応計画 must be at hand for everyone when systems are down; the leads keep it.
+    Action.VIEW_EMERGENCY_PLAN: Rule(all_staff=True, service_admin=True),
+    Action.MANAGE_EMERGENCY_PLAN: Rule(roles=_LEADS, municipality_admin=True, service_admin=True),
 }
 
 

@@ -90,3 +90,119 @@ class PolicyReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality} {self.fiscal_year}"
+
+
+class ControlStandard(models.Model):
+    """One version of a municipality's 情報セキュリティ対策基準 (the control catalog).
+
+    A new version is made from the previous one (``previous``); controls whose content did not
+    change keep their ``key``, so that answers, findings and exceptions linked to a control can
+    be followed across versions. One version per municipality is current.
+    """
+
+    class Confidence(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        RECALLED = "recalled", _("Recalled")
+        UNCERTAIN = "uncertain", _("Uncertain")
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="control_standards"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    version = models.CharField(_("version"), max_length=20)
+    guideline_edition = models.CharField(_("guideline edition"), max_length=20, blank=True)
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    is_current = models.BooleanField(_("current version"), default=False)
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("previous version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["municipality_id", "-created_at", "-id"]
+        verbose_name = _("control standard")
+        verbose_name_plural = _("control standards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "version"], name="controlstandard_version_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["municipality"],
+                condition=models.Q(is_current=True),
+                name="controlstandard_one_current",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+
+class ControlSection(models.Model):
+    """A chapter ("4") or section ("4.1") of a control standard, numbered as the guideline."""
+
+    municipality_lookup = "standard__municipality_id"
+
+    standard = models.ForeignKey(ControlStandard, on_delete=models.CASCADE, related_name="sections")
+    number = models.CharField(_("number"), max_length=10)
+    title = models.CharField(_("title"), max_length=200)
+    chapter = models.PositiveSmallIntegerField(_("chapter"))
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["standard_id", "position"]
+        verbose_name = _("control section")
+        verbose_name_plural = _("control sections")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "number"], name="controlsection_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class Control(models.Model):
+    """One requirement of the 対策基準 (遵守事項 and 判断基準), keyed by the guideline numbering.
+
+    ``code`` is unique within a version ("4.1.3"); ``key`` stays the same across versions while
+    the control's content is unchanged. Empty applicability lists mean "everyone / every
+    segment / every class".
+    """
+
+    municipality_lookup = "standard__municipality_id"
+
+    standard = models.ForeignKey(ControlStandard, on_delete=models.CASCADE, related_name="controls")
+    section = models.ForeignKey(ControlSection, on_delete=models.PROTECT, related_name="controls")
+    key = models.UUIDField(_("identity across versions"), db_index=True)
+    code = models.CharField(_("control ID"), max_length=20)
+    requirement = models.TextField(_("requirement"))
+    criteria = models.TextField(_("criteria"), blank=True)
+    applies_to_roles = models.JSONField(_("roles"), default=list, blank=True)
+    applies_to_segments = models.JSONField(_("segments"), default=list, blank=True)
+    applies_to_classes = models.JSONField(_("asset classes"), default=list, blank=True)
+    guideline_section = models.CharField(_("guideline section"), max_length=20, blank=True)
+    confidence = models.CharField(
+        _("confidence of the content"),
+        max_length=10,
+        choices=ControlStandard.Confidence.choices,
+        default=ControlStandard.Confidence.RECALLED,
+    )
+    is_key_item = models.BooleanField(_("key item (重点項目)"), default=False)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["standard_id", "position"]
+        verbose_name = _("control")
+        verbose_name_plural = _("controls")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "code"], name="control_code_unique"),
+            models.UniqueConstraint(fields=["standard", "key"], name="control_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.requirement[:40]}"

@@ -1,0 +1,5 @@
+"""API of the incidents (``/api/v1/incidents…``)."""
+
+from ninja import Router
+
+router = Router(tags=["incidents"])

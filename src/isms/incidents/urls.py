@@ -1,0 +1,7 @@
+"""Pages of the incidents (``/incidents/``)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "incidents"
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""自己点検 (self-inspection campaigns); later 監査 (audits), findings, corrective actions."""
