@@ -4,6 +4,7 @@ Run standalone (not wired into benchmarks/run.py):
 
     ISMS_DATA_DIR=/tmp/bench-risks .venv/bin/python -m benchmarks.risks
     DATABASE_URL=postgres://…/isms_bench .venv/bin/python -m benchmarks.risks
+    .venv/bin/python -m benchmarks.risks --postgres   # in a throw-away cluster (as root)
     … -m benchmarks.risks --quick          # 3 municipalities: a smoke run
 
 **Data.** The asset benchmark's register (``benchmarks.assets``: 30 municipalities × 10,000
@@ -17,16 +18,22 @@ inserted with the levels the services derive (``services._derive``).
 **Pages.** As the first 課's 情報セキュリティ管理者 and as the 統括情報セキュリティ責任者 of the
 first municipality, through Django's test client: the heat map page (``risks:heat_map``: SVG,
 table, top risks, by unit, by segment, changes since last year), the register list
-(``risks:risk_list``) at page 1 and at its last page, and the API's ``GET /api/v1/risks/heat-map``.
+(``risks:risk_list``) at page 1 and at its last page, and the API's ``GET /api/v1/risks/heat-map``;
+for the lead also the policy review page (``policy:policy_review``) and the API's risk analysis
+(``GET /api/v1/policy/reviews/{fy}/risk-analysis``), baseline the 100 open high risks fetched.
 Each: 3 untimed requests, then ``RUNS`` timed; the median is reported. The baseline, measured in
 the same run, is the bare ORM work of the page: for the heat map the one grouped count query,
 for the list the same 50 rows fetched and ordered. The query count of each page is compared
 with the small municipality's: it must not differ (constant whatever the number of risks).
+The load average is printed with every row: the machine may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -92,6 +99,7 @@ def _pages(m: Any, small: Any, runs: int) -> list[dict[str, Any]]:
 
     from isms.core import services
     from isms.core.calendar import fiscal_year_of
+    from isms.risks import register
     from isms.risks.models import Risk
 
     fy = fiscal_year_of(__import__("datetime").date.today())
@@ -149,6 +157,26 @@ def _pages(m: Any, small: Any, runs: int) -> list[dict[str, Any]]:
             ),
             ("API heat map", "/api/v1/risks/heat-map", {}, heat_base, True),
         ]
+        if who == "lead":
+            # What the committee reviews (seed 2.8): the leads' page and the API.
+
+            def review_base(year: Any = year) -> None:
+                list(
+                    register.open_high_risks(year)
+                    .select_related("asset", "asset_group", "threat", "owning_unit", "owner")
+                    .order_by("-current_score", "pk")[:100]
+                )
+
+            cases += [
+                ("policy review page", reverse("policy:policy_review"), {}, review_base, False),
+                (
+                    "API risk analysis",
+                    reverse("api:get_risk_analysis", kwargs={"fiscal_year": fy}),
+                    {},
+                    review_base,
+                    True,
+                ),
+            ]
         for label, url, params, base, is_api in cases:
             headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if is_api else {}
             small_headers = {"HTTP_AUTHORIZATION": f"Bearer {small_token}"} if is_api else {}
@@ -175,15 +203,38 @@ def _pages(m: Any, small: Any, runs: int) -> list[dict[str, Any]]:
                     "small_queries": asset_bench._queries(small_view),
                 }
             )
+            rows[-1]["load"] = _load()
             print(rows[-1], flush=True)
     return rows
+
+
+def _on_postgres(argv: list[str]) -> None:
+    """Run this benchmark again in a child process against a throw-away cluster."""
+    from benchmarks.pgcluster import throwaway_cluster
+
+    with throwaway_cluster() as server:
+        url = server.create_database("isms_risks_bench")
+        print(f"PostgreSQL settings: {server.settings()}", flush=True)
+        child = {**os.environ, "DATABASE_URL": url}
+        subprocess.run([sys.executable, "-m", "benchmarks.risks", *argv], env=child, check=True)
+
+
+def _load() -> str:
+    """The load average (1, 5, 15 minutes): the machine is shared; every record states it."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument(
+        "--postgres", action="store_true", help="in a throw-away PostgreSQL 15 cluster"
+    )
     args = parser.parse_args()
+    if args.postgres:
+        _on_postgres([a for a in sys.argv[1:] if a != "--postgres"])
+        return
     env.setup()
     env.migrate()
     import datetime
@@ -208,14 +259,16 @@ def main() -> None:
     generated = time.perf_counter() - started
     print(
         f"{env.database_label()}: {count * per:,} assets, {risks:,} risks this year, "
-        f"generated in {generated:.0f} s",
+        f"generated in {generated:.0f} s; load average {_load()}",
         flush=True,
     )
     results = {
         "database": env.database_label(),
         "assets": count * per,
         "risks": risks,
+        "load_before": _load(),
         "pages": _pages(municipalities[0], small, runs),
+        "load_after": _load(),
     }
     env.write_json(args.json, results)
 

@@ -20,6 +20,10 @@ from tests.assets import handling_specs as asset_handling_specs
 from tests.assets import io_specs as asset_io_specs
 from tests.assets import network_specs as asset_network_specs
 from tests.assets import web_specs as asset_web_specs
+from tests.incidents import web_specs as incident_web_specs
+from tests.incidents_plan import web_specs as incident_plan_web_specs
+from tests.inspections import web_specs as inspection_web_specs
+from tests.policy import catalog_specs
 from tests.risks import web_specs as risk_web_specs
 from tests.support import access
 from tests.support.access import ADMIN, EVERYONE, LEAD, SERVICE, STAFF, WEB, AccessSpec
@@ -88,7 +92,7 @@ SPECS = [
         "web:coming_soon",
         None,
         EVERYONE,
-        url=lambda t: _url("web:coming_soon", slug="inspections"),
+        url=lambda t: _url("web:coming_soon", slug="audits"),
         other=None,
     ),
     _page(
@@ -418,6 +422,10 @@ SPECS += (
     asset_web_specs.SPECS + asset_io_specs.SPECS + asset_handling_specs.SPECS + risk_web_specs.SPECS
 )
 SPECS += asset_network_specs.SPECS  # the network checks (tests/assets/network_specs.py)
+SPECS += incident_web_specs.SPECS  # the incidents (tests/incidents/web_specs.py)
+SPECS += incident_plan_web_specs.SPECS  # the emergency plan (tests/incidents_plan/web_specs.py)
+SPECS += catalog_specs.SPECS  # the control catalog (tests/policy/catalog_specs.py)
+SPECS += inspection_web_specs.SPECS  # the self-inspections (tests/inspections/web_specs.py)
 
 # Pages outside the matrix, and why.
 NOT_IN_MATRIX = {
@@ -425,6 +433,8 @@ NOT_IN_MATRIX = {
     "logout": "ends a session; no data, no action",
     "set_language": "public: Django's language switch, stores a cookie only",
     "javascript-catalog": "public: the translation catalog for scripts",
+    "incidents:public_report": "public: residents' incident form (tests/incidents/test_views.py)",
+    "incidents:public_status": "public: a report's state by its confirmation number (same)",
 }
 
 

@@ -12,6 +12,9 @@ Everything that differs between a laptop and a production server comes from the 
 - Outgoing mail (reminders, escalations, incident notices): ``ISMS_SMTP_HOST`` (default
   ``127.0.0.1``), ``ISMS_SMTP_PORT`` (25), ``ISMS_SMTP_USER``, ``ISMS_SMTP_PASSWORD``,
   ``ISMS_SMTP_STARTTLS`` / ``ISMS_SMTP_SSL`` (``1`` to use), ``ISMS_MAIL_FROM``.
+- ``ISMS_TRUSTED_PROXIES``: comma-separated addresses or networks (CIDR) of the reverse proxies
+  whose ``X-Forwarded-For`` is believed; ``unix`` trusts a peer on a unix socket (empty
+  ``REMOTE_ADDR``). Default ``unix``: nginx in front on a unix socket (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -200,6 +203,10 @@ EMAIL_USE_TLS = os.environ.get("ISMS_SMTP_STARTTLS", "0") == "1"
 EMAIL_USE_SSL = os.environ.get("ISMS_SMTP_SSL", "0") == "1"
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = os.environ.get("ISMS_MAIL_FROM", "isms@localhost")
+# Reverse proxies whose X-Forwarded-For is believed (the public form's rate limits per client).
+TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("ISMS_TRUSTED_PROXIES", "unix").split(",") if p.strip()
+]
 
 HUEY_REDIS_URL = os.environ.get("ISMS_HUEY_REDIS_URL", "")
 if HUEY_REDIS_URL:

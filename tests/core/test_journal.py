@@ -187,3 +187,19 @@ def test_municipalities_have_independent_chains(db):
         != JournalEntry.objects.get(municipality=b).chain
     )
     assert journal.verify().heads.keys() == {f"m{a.pk}", f"m{b.pk}"}
+
+
+@pytest.mark.django_db
+def test_snapshot_keeps_many_to_many_values_as_sorted_keys() -> None:
+    """A many-to-many field reads back as the sorted keys of its records, not as records
+    (which JSON cannot hold)."""
+    from django.contrib.auth.models import Group
+
+    from isms.core.models import User
+
+    user = User.objects.create_user(username="m2m", password="x")
+    groups = [Group.objects.create(name=n) for n in ("b", "a")]
+    user.groups.set(groups)
+    data = journal.snapshot(user, exclude=("password",))
+    assert data["groups"] == sorted(g.pk for g in groups)
+    assert data["user_permissions"] == []

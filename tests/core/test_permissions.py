@@ -84,6 +84,7 @@ EXPECTED: dict[Action, set[str]] = {
     Action.TRIAGE_INCIDENTS: LEADS,
     Action.VIEW_EMERGENCY_PLAN: STAFF_OF_A | SERVICE,
     Action.MANAGE_EMERGENCY_PLAN: LEADS | {"admin"} | SERVICE,
+    Action.APPROVE_EMERGENCY_PLAN: {"ciso"},
 }
 
 PERSONAS = [

@@ -70,12 +70,16 @@ def test_assess_treat_accept_and_export_a_risk(page: Page, live_server_url: str,
     page.goto(risk_url)
     page.get_by_test_id("treat").click()
     page.locator('input[name="treatment"][value="reduce"]').check()
+    # controls of the current 対策基準 by ID (demo data: 都留市's default catalog), and free text
+    page.locator("#id_control_codes").fill("6.4.1、6.4.2")
     page.locator("#id_controls").fill("メール無害化とEDRの導入、バックアップの世代管理")
     page.locator("#id_residual_likelihood").select_option("1")
     page.locator("#id_residual_impact").select_option("3")
     page.locator("#id_owner_number").fill("D0005")
     page.locator("form.form button.primary").click()
     expect(page.get_by_test_id("treatment")).to_be_visible()
+    expect(page.get_by_test_id("catalog-controls")).to_contain_text("6.4.1")
+    expect(page.get_by_test_id("catalog-controls")).to_contain_text("6.4.2")
     page.get_by_test_id("request-acceptance").click()
     expect(page.get_by_test_id("risk-status")).not_to_have_text("")
     # she owns it and asked for it: no approval for her
@@ -103,8 +107,59 @@ def test_assess_treat_accept_and_export_a_risk(page: Page, live_server_url: str,
     path = download.value.path()
     with open(path, "rb") as f:
         sheet = openpyxl.load_workbook(io.BytesIO(f.read())).active
-    rows = [r for r in sheet.iter_rows(values_only=True) if r[2] == ASSET]
+    header, *body = list(sheet.iter_rows(values_only=True))
+    col = {name: i for i, name in enumerate(header)}
+    rows = [r for r in body if r[col["管理番号"]] == ASSET]
     assert any(
-        r[7] == "T-INT-02 ウイルス攻撃（マルウェア感染）" and r[21] == "受容承認済み" for r in rows
+        r[col["脅威"]] == "T-INT-02 ウイルス攻撃（マルウェア感染）"
+        and r[col["状態"]] == "受容承認済み"
+        and r[col["対策基準の管理策"]] == "6.4.1、6.4.2"
+        for r in rows
     )
+    watch.assert_clean()
+
+
+def test_group_assets_and_switch_a_threat_off(page: Page, live_server_url: str, watch: PageWatch):
+    # given: 田中 (総務課) on the asset groups of the register
+    log_in(page, live_server_url, "kacho")
+    page.goto("/risks/")
+    page.locator('a[href="/risks/groups/"]').first.click()
+    page.get_by_test_id("new-group").click()
+
+    # when: she groups two of 総務課's assets and, by mistake, one of another unit
+    page.locator("#id_name").fill("総務課ネットワーク一式")
+    page.locator("#id_owning_unit").select_option(label="総務課")
+    page.locator("#id_asset_numbers").fill("A-110-002\nA-110-003\nA-210-001")
+    page.locator("form.form button.primary").click()
+
+    # then: refused next to the assets, saying which one and why; nothing saved
+    expect(page.locator("#id_asset_numbers")).to_be_visible()
+    expect(page.locator("form.form")).to_contain_text("A-210-001")
+
+    # when: she removes it and saves
+    page.locator("#id_asset_numbers").fill("A-110-002\nA-110-003")
+    page.locator("form.form button.primary").click()
+
+    # then: the group is listed with its two assets, and offered when assessing a risk
+    row = page.get_by_test_id("group-row").filter(has_text="総務課ネットワーク一式")
+    expect(row).to_contain_text("2")
+    page.goto("/risks/new/")
+    expect(page.locator("#id_asset_group")).to_contain_text("総務課ネットワーク一式")
+
+    # when: the CISO switches the threat T-INF-03 (水道供給の途絶) off on the catalog page
+    page.context.clear_cookies()
+    log_in(page, live_server_url, "ciso")
+    page.goto("/risks/catalog/")
+    page.get_by_test_id("toggle-T-INF-03").click()
+
+    # then: it is marked switched off and no longer offered for new assessments
+    expect(page.get_by_test_id("entry-T-INF-03").get_by_test_id("switched-off")).to_be_visible()
+    page.goto("/risks/new/")
+    expect(page.locator("#id_threat option", has_text="T-INF-03")).to_have_count(0)
+
+    # and switched on again, it is offered again
+    page.goto("/risks/catalog/")
+    page.get_by_test_id("toggle-T-INF-03").click()
+    page.goto("/risks/new/")
+    expect(page.locator("#id_threat option", has_text="T-INF-03")).to_have_count(1)
     watch.assert_clean()

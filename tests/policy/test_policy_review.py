@@ -28,7 +28,30 @@ def test_the_review_gathers_changes_and_open_high_risks(client, tsuru, manager):
     assert "<dt>new risks</dt><dd>0</dd>" in changes
     high = html.split('data-testid="open-high"', 1)[1].split("</table>", 1)[0]
     assert "住民記録" in high and "(Very high)" in high
-    assert "Audit findings and incidents are not recorded in this system yet" in html
+    assert "Audit findings are not recorded in this system yet" in html
+
+
+def test_the_review_shows_the_years_incident_figures(client, tsuru, kofu):
+    """Seed 2.8, 対策基準 7.3: the incidents of the year feed the review (only our own)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from isms.incidents import services as incident_services
+
+    when = timezone.now() - datetime.timedelta(hours=1)
+    for t in (tsuru, kofu, kofu):
+        incident_services.report_incident(
+            t.staff, t.municipality, title="USBメモリ紛失", description="紛失", detected_at=when
+        )
+    client.force_login(tsuru.lead)
+
+    html = client.get(reverse("policy:policy_review"), **EN).content.decode()
+
+    figures = html.split('data-testid="review-incidents"', 1)[1].split("</dl>", 1)[0]
+    assert "<dt>reports received</dt><dd>1</dd>" in figures
+    assert "<dt>still open</dt><dd>1</dd>" in figures
+    assert "<dt>closed after review</dt><dd>0</dd>" in figures
 
 
 def test_a_review_needs_a_conclusion_and_records_the_analysis(client, tsuru, manager):  # noqa: F811

@@ -50,3 +50,31 @@ def make_risk(
     }
     values.update(data)
     return services.assess_risk(actor, m, **values)
+
+
+def make_controls(m: Municipality, *codes: str, version: str = "1", current: bool = True) -> list:
+    """A 対策基準 version of ``m`` with one section and the controls ``codes`` (plain ORM: the
+    catalog's own services belong to the policy app)."""
+    import uuid
+
+    from isms.policy.models import Control, ControlSection, ControlStandard
+
+    if current:
+        ControlStandard.objects.filter(municipality=m, is_current=True).update(is_current=False)
+    standard = ControlStandard.objects.create(
+        municipality=m, title="対策基準", version=version, is_current=current
+    )
+    section = ControlSection.objects.create(
+        standard=standard, number="4", title="物理的セキュリティ", chapter=4, position=0
+    )
+    return [
+        Control.objects.create(
+            standard=standard,
+            section=section,
+            key=uuid.uuid4(),
+            code=code,
+            requirement=f"{code} の遵守事項",
+            position=i,
+        )
+        for i, code in enumerate(codes)
+    ]

@@ -7,10 +7,10 @@ from django.urls import reverse
 
 from isms.core.models import Person
 from isms.core.permissions import Action
-from isms.risks.models import Risk
+from isms.risks.models import AssetGroup, Risk, Vulnerability
 from tests.assets.factories import make_asset
 from tests.risks.factories import make_risk, threat
-from tests.risks.web_specs import _threat, _treated
+from tests.risks.web_specs import _group, _threat, _treated
 from tests.support import access
 from tests.support.access import ADMIN, API, LEAD, STAFF, AccessSpec
 
@@ -26,6 +26,10 @@ def _spec(name: str, action: Action, permitted: set, **more) -> AccessSpec:
     more.setdefault("url", lambda t: _url(name))
     more.setdefault("other", None)
     return AccessSpec(name=name, kind=API, action=action, permitted=permitted, **more)
+
+
+def _vuln(t) -> Vulnerability:
+    return Vulnerability.objects.get(municipality=t.municipality, code="V-01")
 
 
 def _on_risk(name: str):
@@ -79,6 +83,66 @@ SPECS = [
         url=lambda t: _url("request_risk_acceptance", risk_id=_treated(t).pk),
         other=404,
         target=_treated,
+    ),
+    _spec(
+        "reassess_risk",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        method="POST",
+        url=_on_risk("reassess_risk"),
+        data=lambda t: {"likelihood": 2, "scenario": "再評価"},
+        other=404,
+        target=lambda t: t.risk,
+    ),
+    _spec(
+        "set_threat_active",
+        Action.MANAGE_RISK_CATALOG,
+        ASSESS,
+        method="POST",
+        url=lambda t: _url("set_threat_active", threat_id=_threat(t).pk),
+        data=lambda t: {"active": False},
+        other=404,
+        target=_threat,
+    ),
+    _spec(
+        "set_vulnerability_active",
+        Action.MANAGE_RISK_CATALOG,
+        ASSESS,
+        method="POST",
+        url=lambda t: _url("set_vulnerability_active", vulnerability_id=_vuln(t).pk),
+        data=lambda t: {"active": False},
+        other=404,
+        target=_vuln,
+    ),
+    _spec("list_asset_groups", Action.VIEW_RISKS, SEE),
+    _spec(
+        "get_asset_group",
+        Action.VIEW_RISKS,
+        SEE,
+        url=lambda t: _url("get_asset_group", group_id=_group(t).pk),
+        other=404,
+        target=_group,
+    ),
+    _spec(
+        "create_asset_group",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        method="POST",
+        data=lambda t: {"name": "窓口端末", "owning_unit_id": t.unit.pk, "asset_ids": [t.asset.pk]},
+        ok=201,
+        other=422,
+        other_field="owning_unit_id",
+        creates=AssetGroup,
+    ),
+    _spec(
+        "update_asset_group",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        method="PUT",
+        url=lambda t: _url("update_asset_group", group_id=_group(t).pk),
+        data=lambda t: {"name": "端末一式（改）", "asset_ids": [t.asset.pk]},
+        other=404,
+        target=_group,
     ),
     _spec(
         "approve_risk_acceptance",
@@ -221,3 +285,39 @@ def test_treatment_without_owner_and_owner_acceptance_refused(client, tsuru, man
     assert "owns this risk and cannot accept it" in response.json()["errors"]["approver"][0]
     risk.refresh_from_db()
     assert risk.status == "acceptance_requested"
+
+
+def test_a_treatment_without_catalog_control_ids_keeps_the_links_and_an_empty_list_clears_them(
+    client, tsuru, manager
+):
+    from tests.risks.factories import make_controls
+
+    m = tsuru.municipality
+    c1, c2 = make_controls(m, "4.1.1", "4.1.2")
+    risk = make_risk(m, unit=tsuru.unit, actor=manager)
+    owner = Person.objects.get(user=manager)
+    headers = {**_headers(manager), "HTTP_ACCEPT_LANGUAGE": "en"}
+
+    def treat(body: dict) -> object:
+        return client.post(
+            _url("treat_risk", risk_id=risk.pk),
+            {"treatment": "reduce", "owner_id": owner.pk, "controls": "施錠", **body},
+            content_type="application/json",
+            **headers,
+        )
+
+    # set in the UI (or by a newer client)
+    assert treat({"catalog_control_ids": [c1.pk, c2.pk]}).status_code == 200
+    # an older client omits the field: the links stay
+    response = treat({})
+    assert response.status_code == 200
+    assert response.json()["catalog_control_ids"] == sorted([c1.pk, c2.pk])
+    # null: unchanged too
+    assert treat({"catalog_control_ids": None}).json()["catalog_control_ids"] == sorted(
+        [c1.pk, c2.pk]
+    )
+    # an empty list clears them
+    response = treat({"catalog_control_ids": []})
+    assert response.status_code == 200
+    assert response.json()["catalog_control_ids"] == []
+    assert not Risk.objects.get(pk=risk.pk).catalog_controls.exists()

@@ -354,7 +354,9 @@ def test_reduce_needs_controls_and_residual_cannot_exceed_inherent(tsuru, manage
         services.treat_risk(manager, risk, treatment="reduce", owner=owner, residual_likelihood=4)
 
     assert _errors(exc) == {
-        "controls": ["Describe the controls (to reduce) or to whom the risk is transferred."],
+        "controls": [
+            "Name the controls that reduce the risk: controls of the 対策基準, or a description."
+        ],
         "residual_likelihood": [
             "The residual risk (12) cannot be higher than the inherent risk (6). Lower the "
             "residual likelihood or impact."

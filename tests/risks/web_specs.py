@@ -17,7 +17,7 @@ from isms.assets.models import InformationAsset
 from isms.core.permissions import Action
 from isms.policy.models import PolicyReview
 from isms.risks import services
-from isms.risks.models import Risk, Threat
+from isms.risks.models import AssetGroup, Risk, Threat
 from tests.assets.factories import make_asset
 from tests.support.access import ADMIN, LEAD, STAFF, WEB, AccessSpec, Site
 
@@ -61,6 +61,14 @@ def _spec_asset(t: Site) -> InformationAsset:
     """An asset whose number names nothing of the municipality (the form echoes it back)."""
     found = InformationAsset.objects.filter(municipality=t.municipality, asset_number="RS-1")
     return found.first() or make_asset(t.municipality, t.unit, asset_number="RS-1", name="台帳")
+
+
+def _group(t: Site) -> AssetGroup:
+    """An asset group of ``t.unit`` holding ``t.asset`` (made once, through the service)."""
+    found = AssetGroup.objects.filter(municipality=t.municipality, name="端末一式").first()
+    return found or services.create_asset_group(
+        None, t.municipality, name="端末一式", owning_unit=t.unit, assets=[t.asset]
+    )
 
 
 def _risk_url(name: str) -> Any:
@@ -171,6 +179,70 @@ SPECS: list[AccessSpec] = [
         method="POST",
         url=_risk_url("risks:risk_reject"),
         data=lambda t: {"decision_reason": "対策不足"},
+        ok=302,
+        other=404,
+        target=lambda t: t.risk,
+    ),
+    _page(
+        "risks:catalog_entry_active",
+        Action.MANAGE_RISK_CATALOG,
+        ASSESS,
+        method="POST",
+        url=lambda t: _url("risks:catalog_entry_active", kind="threat", pk=_threat(t).pk),
+        data=lambda t: {"active": "0"},
+        ok=302,
+        other=404,
+        target=_threat,
+    ),
+    _page("risks:group_list", Action.VIEW_RISKS, SEE),
+    _page("risks:group_create", Action.ASSESS_RISKS, ASSESS),
+    _page(
+        "risks:group_create",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        method="POST",
+        data=lambda t: {
+            "name": "窓口端末",
+            "owning_unit": t.unit.pk,
+            "asset_numbers": t.asset.asset_number,
+        },
+        ok=302,
+        creates=AssetGroup,
+        other=200,
+    ),
+    _page(
+        "risks:group_edit",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        url=lambda t: _url("risks:group_edit", pk=_group(t).pk),
+        other=404,
+        target=_group,
+    ),
+    _page(
+        "risks:group_edit",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        method="POST",
+        url=lambda t: _url("risks:group_edit", pk=_group(t).pk),
+        data=lambda t: {"name": "端末一式（改）", "asset_numbers": t.asset.asset_number},
+        ok=302,
+        other=404,
+        target=_group,
+    ),
+    _page(
+        "risks:risk_reassess",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        url=_risk_url("risks:risk_reassess"),
+        other=404,
+    ),
+    _page(
+        "risks:risk_reassess",
+        Action.ASSESS_RISKS,
+        ASSESS,
+        method="POST",
+        url=_risk_url("risks:risk_reassess"),
+        data=lambda t: {"likelihood": "2", "scenario": "再評価"},
         ok=302,
         other=404,
         target=lambda t: t.risk,

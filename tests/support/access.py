@@ -175,6 +175,9 @@ class Site(Tenant):
     lifecycle_request: Any = None  # a pending request by ``staff`` to transport ``asset``
     import_job: Any = None  # a finished background import of staff
     risk: Any = None  # a risk of ``asset``, treated (owner ``other_person``), acceptance asked
+    asset_group: Any = None  # 端末一式: ``unit``'s group holding ``asset`` (risks web_specs)
+    control_standard: Any = None  # the 対策基準: version "1" current, draft "2" (catalog_specs)
+    incident: Any = None  # reported by ``staff``, triaged (low), one timeline entry with a PDF
 
     @classmethod
     def build(cls, t: Tenant) -> Site:
@@ -203,7 +206,16 @@ class Site(Tenant):
             lifecycle_request=_lifecycle_request(t, asset),
             import_job=_import_job(t),
             risk=_risk(t, asset),
+            asset_group=_asset_group(t, asset),
+            control_standard=_control_standard(t),
+            incident=_incident(t),
         )
+
+
+def _control_standard(t: Tenant) -> Any:
+    from tests.policy.catalog_specs import ensure_catalog
+
+    return ensure_catalog(t).current
 
 
 def _future_delegation(t: Tenant) -> Any:
@@ -271,6 +283,20 @@ def _risk(t: Tenant, asset: Any) -> Any:
         None, risk, treatment="accept", owner=t.other_person, residual_likelihood=3
     )
     return risk_services.request_acceptance(None, risk)
+
+
+def _asset_group(t: Tenant, asset: Any) -> Any:
+    from isms.risks import services as risk_services
+
+    return risk_services.create_asset_group(
+        None, t.municipality, name="端末一式", owning_unit=t.unit, assets=[asset]
+    )
+
+
+def _incident(t: Tenant) -> Any:
+    from tests.incidents.factories import world_incident
+
+    return world_incident(t)
 
 
 def _planned_change(t: Tenant) -> Any:

@@ -59,7 +59,7 @@ def _delegation(t: Tenant) -> dict[str, Any]:
 
 ROUTES: dict[str, Kwargs] = {
     "web:dashboard": _none,
-    "web:coming_soon": lambda t: {"slug": "inspections"},
+    "web:coming_soon": lambda t: {"slug": "audits"},
     "web:set_fiscal_year": _none,
     "web:set_municipality": _none,
     "core:org_unit_list": _none,
@@ -346,6 +346,26 @@ def _merge() -> None:
     ROUTES.update(routes_risks.ROUTES)
     POST_DATA.update(routes_risks.POST_DATA)
     API_ROUTES.update(routes_risks.api_routes())
+    from tests.support import routes_incidents
+
+    ROUTES.update(routes_incidents.ROUTES)
+    POST_DATA.update(routes_incidents.POST_DATA)
+    API_ROUTES.update(routes_incidents.api_routes())
+    from tests.support import routes_incident_plan
+
+    ROUTES.update(routes_incident_plan.ROUTES)
+    POST_DATA.update(routes_incident_plan.POST_DATA)
+    API_ROUTES.update(routes_incident_plan.api_routes())
+    from tests.support import routes_policy
+
+    ROUTES.update(routes_policy.ROUTES)
+    POST_DATA.update(routes_policy.POST_DATA)
+    API_ROUTES.update(routes_policy.api_routes())
+    from tests.support import routes_inspections
+
+    ROUTES.update(routes_inspections.ROUTES)
+    POST_DATA.update(routes_inspections.POST_DATA)
+    API_ROUTES.update(routes_inspections.api_routes())
 
 
 _merge()

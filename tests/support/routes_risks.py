@@ -27,6 +27,26 @@ def _threat_id(t: Any) -> int:
     return Threat.objects.get(municipality=t.municipality, code="T-DIS-02").pk
 
 
+def _group_id(t: Any) -> int:
+    from tests.risks.web_specs import _group
+
+    return _group(t).pk
+
+
+def _vuln_id(t: Any) -> int:
+    from isms.risks.models import Vulnerability
+
+    return Vulnerability.objects.get(municipality=t.municipality, code="V-01").pk
+
+
+def _fy() -> int:
+    from django.utils import timezone
+
+    from isms.core.calendar import fiscal_year_of
+
+    return fiscal_year_of(timezone.localdate())
+
+
 ROUTES: dict[str, Kwargs] = {
     "risks:risk_list": _none,
     "risks:heat_map": _none,
@@ -37,6 +57,11 @@ ROUTES: dict[str, Kwargs] = {
     "risks:scales": _none,
     "risks:risk_detail": _risk,
     "risks:risk_treat": _risk,
+    "risks:risk_reassess": _risk,
+    "risks:catalog_entry_active": lambda t: {"kind": "threat", "pk": _threat_id(t)},
+    "risks:group_list": _none,
+    "risks:group_create": _none,
+    "risks:group_edit": lambda t: {"pk": _group_id(t)},
     "risks:risk_request_acceptance": _risk,
     "risks:risk_approve": _risk,
     "risks:risk_reject": _risk,
@@ -57,6 +82,14 @@ POST_DATA: dict[str, Callable[[Any], dict[str, Any]]] = {
         "residual_impact": "1",
     },
     "risks:risk_reject": lambda t: {"decision_reason": "巡回"},
+    "risks:risk_reassess": lambda t: {"likelihood": "1", "scenario": "巡回"},
+    "risks:catalog_entry_active": lambda t: {"active": "0"},
+    "risks:group_create": lambda t: {
+        "name": "巡回",
+        "owning_unit": t.unit.pk,
+        "asset_numbers": t.asset.asset_number,
+    },
+    "risks:group_edit": lambda t: {"name": "巡回", "asset_numbers": t.asset.asset_number},
     "risks:catalog": lambda t: {
         "form": "threat",
         "t-category": "disaster",
@@ -73,7 +106,8 @@ POST_DATA: dict[str, Callable[[Any], dict[str, Any]]] = {
 
 
 def api_routes() -> dict[str, Any]:
-    """The API operations of ``isms.risks.api`` (built when routes.py merges the tables)."""
+    """The API operations of ``isms.risks.api`` and ``isms.policy.review_api`` (built when
+    routes.py merges the tables)."""
     from tests.support.routes import ApiRoute
 
     return {
@@ -99,6 +133,38 @@ def api_routes() -> dict[str, Any]:
             lambda t: {"treatment": "avoid", "owner_id": t.other_person.pk},
         ),
         "api:request_risk_acceptance": ApiRoute("POST", lambda t: {"risk_id": t.risk.pk}),
+        "api:reassess_risk": ApiRoute(
+            "POST", lambda t: {"risk_id": t.risk.pk}, lambda t: {"likelihood": 1}
+        ),
+        "api:set_threat_active": ApiRoute(
+            "POST", lambda t: {"threat_id": _threat_id(t)}, lambda t: {"active": False}
+        ),
+        "api:set_vulnerability_active": ApiRoute(
+            "POST", lambda t: {"vulnerability_id": _vuln_id(t)}, lambda t: {"active": False}
+        ),
+        "api:list_asset_groups": ApiRoute("GET"),
+        "api:get_asset_group": ApiRoute("GET", lambda t: {"group_id": _group_id(t)}),
+        "api:create_asset_group": ApiRoute(
+            "POST",
+            body=lambda t: {
+                "municipality_id": t.municipality.pk,
+                "name": "巡回",
+                "owning_unit_id": t.unit.pk,
+                "asset_ids": [t.asset.pk],
+            },
+        ),
+        "api:update_asset_group": ApiRoute(
+            "PUT",
+            lambda t: {"group_id": _group_id(t)},
+            lambda t: {"name": "巡回", "asset_ids": [t.asset.pk]},
+        ),
+        "api:get_policy_review": ApiRoute("GET", lambda t: {"fiscal_year": _fy()}),
+        "api:record_policy_review": ApiRoute(
+            "PUT",
+            lambda t: {"fiscal_year": _fy()},
+            lambda t: {"municipality_id": t.municipality.pk, "conclusion": "巡回"},
+        ),
+        "api:get_risk_analysis": ApiRoute("GET", lambda t: {"fiscal_year": _fy()}),
         "api:approve_risk_acceptance": ApiRoute("POST", lambda t: {"risk_id": t.risk.pk}),
         "api:reject_risk_acceptance": ApiRoute(
             "POST", lambda t: {"risk_id": t.risk.pk}, lambda t: {"reason": "巡回"}

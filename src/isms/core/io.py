@@ -307,34 +307,36 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+def _merged_ranges(book: Any, sheet: Any) -> list[str]:
+    """The merged ranges of a read-only sheet, which openpyxl reads only in full mode."""
+    from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped]
+    from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped]
+
+    tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
+    ranges = []
+    with book._archive.open(sheet._worksheet_path) as source:
+        for _event, element in iterparse(source):
+            if element.tag == tag:
+                ranges.append(element.get("ref", ""))
+            element.clear()
+    return ranges
+
+
+def _read_xlsx(data: bytes, *, max_rows: int = MAX_ROWS) -> list[tuple[int, list[str]]]:
+    """Return the non-blank rows of the first sheet, read as a stream (``read_only``).
+
+    Reading stops at the first non-blank row beyond ``max_rows`` data rows (too large).
+    """
     import openpyxl  # type: ignore[import-untyped]
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-    from openpyxl.utils.exceptions import (  # type: ignore[import-untyped]
-        InvalidFileException,
-    )
+    from openpyxl.utils.cell import range_boundaries  # type: ignore[import-untyped]
 
     too_big = _file_issue(
         _("The workbook is too large: at most %(rows)s rows and %(cols)s columns are read.")
-        % {"rows": f"{MAX_ROWS:,}", "cols": MAX_COLUMNS},
+        % {"rows": f"{max_rows:,}", "cols": MAX_COLUMNS},
         _("Delete unused rows and columns (also empty formatted ones), or save it as CSV."),
     )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
-                raise too_big
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(io.BytesIO(data), data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise _file_issue(
-            _("The file cannot be read as an Excel workbook."),
-            _("Save it again as an Excel workbook (.xlsx) or as CSV."),
-        ) from exc
-    sheet = book.worksheets[0]
-    if sheet.max_row > MAX_ROWS + 1 or sheet.max_column > MAX_COLUMNS:
-        raise too_big
-    header = [_cell_text(c.value) for c in next(sheet.iter_rows(min_row=1, max_row=1), ())]
+    header: list[str] = []
 
     def column_of(index: int) -> str:
         return (
@@ -343,33 +345,74 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
             else (get_column_letter(index))
         )
 
-    issues = [
-        ImportIssue(
-            r.min_row,
-            column_of(r.min_col),
-            _("Merged cells (%(range)s) cannot be imported.") % {"range": r.coord},
-            _("Unmerge the cells and put one value in each cell."),
-        )
-        for r in sheet.merged_cells.ranges
-    ]
+    issues: list[ImportIssue] = []
     rows: list[tuple[int, list[str]]] = []
-    for cells in sheet.iter_rows():
-        values = []
-        for c in cells:
-            # A formula cell; text that merely starts with "=" (a cell of type text, as our
-            # export writes) is a value.
-            if c.data_type == "f":
-                issues.append(
-                    ImportIssue(
-                        c.row,
-                        column_of(c.column),
-                        _("The cell holds a formula, not a value."),
-                        _("Replace the formula by its value (copy, then paste values only)."),
-                    )
-                )
-            values.append(_cell_text(c.value))
-        if cells:
-            rows.append((cells[0].row, values))
+    merged: list[str] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED:
+                raise too_big
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            try:
+                sheet = book.worksheets[0]
+                # The stored dimension may be wrong (some programs write none or a stale one);
+                # read every row there is.
+                sheet.reset_dimensions()
+                # Rows without cells are yielded too, so the count is the row number.
+                for number, cells in enumerate(sheet.iter_rows(), start=1):
+                    values = []
+                    for index, c in enumerate(cells, start=1):
+                        # A formula cell; text that merely starts with "=" (a cell of type
+                        # text, as our export writes) is a value.
+                        if c.data_type == "f":
+                            issues.append(
+                                ImportIssue(
+                                    number,
+                                    column_of(index),
+                                    _("The cell holds a formula, not a value."),
+                                    _(
+                                        "Replace the formula by its value "
+                                        "(copy, then paste values only)."
+                                    ),
+                                )
+                            )
+                        values.append(_cell_text(c.value))
+                    while values and not values[-1]:
+                        values.pop()
+                    if not values:
+                        continue
+                    if len(values) > MAX_COLUMNS or len(rows) > max_rows:
+                        raise too_big
+                    if not rows:
+                        header = values
+                    rows.append((number, values))
+                merged = _merged_ranges(book, sheet)
+            finally:
+                book.close()
+    except ImportRejected:
+        raise
+    # Not only BadZipFile, InvalidFileException, KeyError, OSError, ValueError: broken XML
+    # inside the archive raises a SyntaxError (ElementTree's ParseError, lxml's
+    # XMLSyntaxError), and any other error of openpyxl's loader means the same to the user.
+    except Exception as exc:
+        raise _file_issue(
+            _("The file cannot be read as an Excel workbook."),
+            _("Save it again as an Excel workbook (.xlsx) or as CSV."),
+        ) from exc
+    merged_issues = []
+    for ref in merged:
+        min_col, min_row, _max_col, _max_row = range_boundaries(ref)
+        merged_issues.append(
+            ImportIssue(
+                min_row,
+                column_of(min_col),
+                _("Merged cells (%(range)s) cannot be imported.") % {"range": ref},
+                _("Unmerge the cells and put one value in each cell."),
+            )
+        )
+    issues = merged_issues + issues
     if issues:
         raise ImportRejected(issues)
     return rows
@@ -448,7 +491,7 @@ def _open(
     """Check the size, encoding and header of an upload; the rows are read later, as needed."""
     check_size(len(data), max_bytes=max_bytes)
     if filename.lower().endswith(XLSX_SUFFIXES):
-        table = _read_xlsx(data)
+        table = _read_xlsx(data, max_rows=max_rows)
 
         def lines() -> Iterator[tuple[int, list[str]]]:
             return _non_blank(table)

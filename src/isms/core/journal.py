@@ -83,7 +83,16 @@ def snapshot(obj: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any
         # model_to_dict skips non-editable fields; the journal wants them too (except secrets).
         if f.name not in data and f.name not in exclude:
             data[f.name] = f.value_from_object(obj)
-    return _jsonable({k: (v.pk if isinstance(v, models.Model) else v) for k, v in data.items()})
+    return _jsonable({k: _plain(v) for k, v in data.items()})
+
+
+def _plain(value: Any) -> Any:
+    """A record as its key; a many-to-many value (a list of records) as its sorted keys."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple | set) and any(isinstance(v, models.Model) for v in value):
+        return sorted(v.pk if isinstance(v, models.Model) else v for v in value)
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)

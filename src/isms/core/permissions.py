@@ -82,6 +82,7 @@ class Action(StrEnum):
     TRIAGE_INCIDENTS = "triage_incidents"
     VIEW_EMERGENCY_PLAN = "view_emergency_plan"
     MANAGE_EMERGENCY_PLAN = "manage_emergency_plan"
+    APPROVE_EMERGENCY_PLAN = "approve_emergency_plan"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,6 +236,9 @@ RULES: dict[Action, Rule] = {
     # The 緊急時対応計画 must be at hand for everyone when systems are down; the leads keep it.
     Action.VIEW_EMERGENCY_PLAN: Rule(all_staff=True, service_admin=True),
     Action.MANAGE_EMERGENCY_PLAN: Rule(roles=_LEADS, municipality_admin=True, service_admin=True),
+    # The plan is defined by the CISO or the 情報セキュリティ委員会 (対策基準 7.3): approved by the
+    # CISO or the committee's chair (role holders or their deputies, never an editor: services).
+    Action.APPROVE_EMERGENCY_PLAN: Rule(roles=frozenset({Role.CISO, Role.COMMITTEE_CHAIR})),
 }
 
 

@@ -23,7 +23,10 @@ from isms.assets.models import InformationAsset
 from isms.core import services
 from isms.core.calendar import fiscal_year_bounds, fiscal_year_of
 from isms.core.models import Municipality, OrgUnit, Person, RoleAssignment, User
-from isms.policy.services import load_basic_policy
+from isms.incidents.demo import load_demo_incident_settings
+from isms.incidents.plan.services import load_default_plan
+from isms.inspections.demo import load_demo_inspections
+from isms.policy.services import load_basic_policy, load_control_standard
 from isms.risks.demo import load_demo_risks
 
 DATA_DIR = Path(__file__).resolve().parent
@@ -50,6 +53,10 @@ def load_configuration(name: str = "tsuru") -> Municipality:
         if m is None:
             m = services.create_municipality(None, **spec)
         load_basic_policy(None, m, read_yaml(folder / "basic_policy.yaml"))
+        if (folder / "control_standard.yaml").exists():
+            load_control_standard(None, m, read_yaml(folder / "control_standard.yaml"))
+        if (folder / "emergency_plan.yaml").exists():
+            load_default_plan(m, read_yaml(folder / "emergency_plan.yaml"))
     return m
 
 
@@ -181,4 +188,6 @@ def load_demo(name: str = "tsuru", *, password: str | None = None) -> DemoResult
         risks_file = DATA_DIR / name / "demo_risks.yaml"
         if risks_file.exists():
             load_demo_risks(m, read_yaml(risks_file)["risks"], fy)
+        load_demo_incident_settings(m)
+        load_demo_inspections(m, fy)
     return result

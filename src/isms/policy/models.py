@@ -113,6 +113,9 @@ class ControlStandard(models.Model):
     guideline_edition = models.CharField(_("guideline edition"), max_length=20, blank=True)
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
     is_current = models.BooleanField(_("current version"), default=False)
+    # When the version first became current; a version that has ever been current is never
+    # edited again (inspection answers, findings and exceptions may refer to it).
+    made_current_at = models.DateTimeField(_("made current at"), null=True, blank=True)
     previous = models.ForeignKey(
         "self",
         verbose_name=_("previous version"),
@@ -141,6 +144,11 @@ class ControlStandard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.version})"
+
+    @property
+    def is_draft(self) -> bool:
+        """A version that has never been current: the only kind whose controls may be edited."""
+        return not self.is_current and self.made_current_at is None
 
 
 class ControlSection(models.Model):
@@ -179,6 +187,9 @@ class Control(models.Model):
     standard = models.ForeignKey(ControlStandard, on_delete=models.CASCADE, related_name="controls")
     section = models.ForeignKey(ControlSection, on_delete=models.PROTECT, related_name="controls")
     key = models.UUIDField(_("identity across versions"), db_index=True)
+    # The key of the previous version's control with the same code that this one replaces
+    # (its content changed); empty for a control that is new or unchanged.
+    replaces = models.UUIDField(_("replaces"), null=True, blank=True)
     code = models.CharField(_("control ID"), max_length=20)
     requirement = models.TextField(_("requirement"))
     criteria = models.TextField(_("criteria"), blank=True)

@@ -35,15 +35,17 @@ def basic_policy(request: HttpRequest) -> HttpResponse:
 def policy_review(request: HttpRequest) -> HttpResponse:
     """The review of the fiscal year selected (seed 2.8): what the committee looks at.
 
-    It gathers the year's risk analysis from the risks app: the changes since the last fiscal
-    year and the open high risks with their treatments. Audit findings and incidents are not
-    recorded by the system yet; the page says so instead of linking to nothing.
+    It gathers the year's risk analysis from the risks app (the changes since the last fiscal
+    year, the open high risks with their treatments) and the year's incident figures from the
+    incidents app. Audit findings are not recorded by the system yet (issue 10); the page says
+    so instead of linking to nothing.
     """
     from django.contrib import messages
     from django.core.exceptions import ValidationError
     from django.shortcuts import redirect
 
     from isms.core.calendar import wareki_fiscal_year
+    from isms.incidents.services import review_summary
     from isms.risks import register
     from isms.risks.visibility import visible_risks
 
@@ -88,6 +90,7 @@ def policy_review(request: HttpRequest) -> HttpResponse:
             .select_related("asset", "asset_group", "threat", "owning_unit", "owner")
             .order_by("-current_score", "pk")[:100],
             "previous_fy_label": wareki_fiscal_year(fy - 1),
+            "incidents": review_summary(municipality, fy),
             "review": review,
             "may_record": may_record,
             "error": error,

@@ -9,8 +9,12 @@ municipality (422), the services decide.
 - ``GET /risks/proposal/{asset_id}``: the proposed impact of an asset and why;
 - ``POST /risks``: assess; ``POST /risks/{id}/treatment``; ``POST /risks/{id}/acceptance-request``;
   ``POST /risks/{id}/approve`` and ``/reject`` (a lead, never the owner or requester);
+- ``POST /risks/{id}/reassessment``: change the recorded assessment (the proposal again);
 - ``GET /risks/heat-map``: counts per likelihood × impact; ``GET /risks/threats`` and
-  ``/risks/vulnerabilities``: the municipality's catalog.
+  ``/risks/vulnerabilities``: the municipality's catalog; ``POST /risks/threats/{id}/active`` and
+  ``/risks/vulnerabilities/{id}/active``: switch an entry off or on;
+- ``GET /risks/asset-groups`` (``/{id}``), ``POST /risks/asset-groups``, ``PUT
+  /risks/asset-groups/{id}``: the asset groups (one unit's assets assessed together).
 
 (No ``from __future__ import annotations``: django-ninja reads the annotations at import time.)
 """
@@ -36,10 +40,11 @@ from isms.core.api import (
 )
 from isms.core.models import Person, User
 from isms.core.permissions import Action
+from isms.policy.models import Control
 
 from . import register, services
 from .catalog import ensure_catalog
-from .models import AssetGroup, Risk, Threat, ThreatCategory, Vulnerability
+from .models import MAX_GROUP_ASSETS, AssetGroup, Risk, Threat, ThreatCategory, Vulnerability
 from .visibility import can_approve, can_assess_unit, visible_risks
 
 __all__ = ["router"]
@@ -52,6 +57,9 @@ FIELD_NAMES = API_FIELD_NAMES | {
     "threat": "threat_id",
     "vulnerability": "vulnerability_id",
     "owner": "owner_id",
+    "catalog_controls": "catalog_control_ids",
+    "assets": "asset_ids",
+    "owning_unit": "owning_unit_id",
 }
 
 
@@ -73,6 +81,7 @@ class RiskOut(Schema):
     impact_override_reason: str
     inherent_level: str
     treatment: str
+    catalog_control_ids: list[int]
     controls: str
     control_note: str
     residual_likelihood: int | None
@@ -87,6 +96,10 @@ class RiskOut(Schema):
     accepted_at: datetime.datetime | None
     decision_reason: str
     updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_catalog_control_ids(obj: Risk) -> list[int]:
+        return sorted(c.pk for c in obj.catalog_controls.all())
 
 
 class RiskFilter(Schema):
@@ -114,10 +127,55 @@ class RiskIn(In):
 class TreatmentIn(In):
     treatment: Risk.Treatment
     owner_id: int | None = None
+    catalog_control_ids: list[int] | None = Field(
+        None,
+        max_length=200,
+        description="Controls of the current 対策基準; omitted or null: unchanged, []: none",
+    )
     controls: str = Field("", max_length=4000)
     control_note: str = Field("", max_length=4000)
     residual_likelihood: int | None = Field(None, ge=1, le=10)
     residual_impact: int | None = Field(None, ge=1, le=10)
+
+
+class ReassessIn(In):
+    likelihood: int = Field(ge=1, le=10)
+    impact: int | None = Field(None, ge=1, le=10, description="Empty: the proposed impact")
+    impact_override_reason: str = Field("", max_length=4000)
+    scenario: str = Field("", max_length=4000)
+
+
+class ActiveIn(In):
+    active: bool
+
+
+class AssetGroupOut(Schema):
+    id: int
+    municipality_id: int
+    name: str
+    owning_unit_id: int
+    asset_ids: list[int]
+
+    @staticmethod
+    def resolve_asset_ids(obj: AssetGroup) -> list[int]:
+        return sorted(a.pk for a in obj.assets.all())
+
+
+class AssetGroupFilter(Schema):
+    municipality_id: int | None = None
+    unit_id: int | None = None
+
+
+class AssetGroupIn(In):
+    municipality_id: int | None = None
+    name: str = Field(max_length=200)
+    owning_unit_id: int
+    asset_ids: list[int] = Field(max_length=MAX_GROUP_ASSETS)
+
+
+class AssetGroupUpdate(In):
+    name: str = Field(max_length=200)
+    asset_ids: list[int] = Field(max_length=MAX_GROUP_ASSETS)
 
 
 class NoteIn(In):
@@ -227,7 +285,9 @@ def list_risks(request: HttpRequest, filters: Query[RiskFilter]) -> Any:
     ):
         if f.get(name) is not None:
             qs = qs.filter(**{lookup: f[name]})
-    return qs.order_by("municipality_id", "fiscal_year", "-current_score", "pk")
+    return qs.prefetch_related("catalog_controls").order_by(
+        "municipality_id", "fiscal_year", "-current_score", "pk"
+    )
 
 
 @router.get("/risks/proposal/{asset_id}", response=ProposalOut)
@@ -286,6 +346,99 @@ def list_vulnerabilities(request: HttpRequest, filters: Query[CatalogFilter]) ->
     return Vulnerability.objects.filter(municipality_id=mid).order_by("code")
 
 
+# --- asset groups ---------------------------------------------------------------------------
+
+
+def _visible_groups(request: HttpRequest) -> Any:
+    from isms.assets.visibility import visible_unit_ids
+
+    from .visibility import whole_register
+
+    permissions.require(request.user, Action.VIEW_RISKS)
+    user = _user(request)
+    qs = permissions.scope(user, Action.VIEW_RISKS, AssetGroup.objects.all())
+    whole = [
+        m
+        for m in permissions.allowed_municipality_ids(user, Action.VIEW_RISKS)
+        if whole_register(user, m)
+    ]
+    own = qs.filter(municipality_id=user.municipality_id, owning_unit_id__in=visible_unit_ids(user))
+    return qs.filter(municipality_id__in=whole) | own
+
+
+def _group(request: HttpRequest, group_id: int) -> AssetGroup:
+    found = _visible_groups(request).filter(pk=group_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _members(request: HttpRequest, municipality: Any, ids: list[int]) -> list[InformationAsset]:
+    return [
+        _ref(
+            request,
+            InformationAsset,
+            pk,
+            municipality=municipality,
+            field="asset_ids",
+            action=Action.VIEW_ASSETS,
+        )
+        for pk in dict.fromkeys(ids)
+    ]
+
+
+@router.get("/risks/asset-groups", response=list[AssetGroupOut])
+@paginate(Pagination)
+def list_asset_groups(request: HttpRequest, filters: Query[AssetGroupFilter]) -> Any:
+    qs = _visible_groups(request)
+    if filters.municipality_id is not None:
+        qs = qs.filter(municipality_id=filters.municipality_id)
+    if filters.unit_id is not None:
+        qs = qs.filter(owning_unit_id=filters.unit_id)
+    return qs.prefetch_related("assets").order_by("municipality_id", "name", "pk")
+
+
+@router.get("/risks/asset-groups/{group_id}", response=AssetGroupOut)
+def get_asset_group(request: HttpRequest, group_id: int) -> Any:
+    return _group(request, group_id)
+
+
+@router.post("/risks/asset-groups", response={201: AssetGroupOut})
+def create_asset_group(request: HttpRequest, payload: AssetGroupIn) -> Any:
+    """Name a set of one unit's assets assessed together (not empty, none disposed)."""
+    from isms.core.models import OrgUnit
+
+    data = payload.dict()
+    municipality = _target_municipality(
+        request, Action.ASSESS_RISKS, data.pop("municipality_id", None)
+    )
+    unit = _ref(
+        request,
+        OrgUnit,
+        data.pop("owning_unit_id"),
+        municipality=municipality,
+        field="owning_unit_id",
+        action=Action.VIEW_RISKS,
+    )
+    members = _members(request, municipality, data.pop("asset_ids"))
+    with api_field_names(FIELD_NAMES):
+        group = services.create_asset_group(
+            _user(request), municipality, name=data["name"], owning_unit=unit, assets=members
+        )
+    return Status(201, group)
+
+
+@router.put("/risks/asset-groups/{group_id}", response=AssetGroupOut)
+def update_asset_group(request: HttpRequest, group_id: int, payload: AssetGroupUpdate) -> Any:
+    """Rename a group or change its assets (the unit stays)."""
+    group = _group(request, group_id)
+    if not can_assess_unit(_user(request), group.municipality_id, group.owning_unit_id):
+        raise PermissionDenied
+    members = _members(request, group.municipality, payload.asset_ids)
+    with api_field_names(FIELD_NAMES):
+        return services.update_asset_group(_user(request), group, name=payload.name, assets=members)
+
+
 @router.get("/risks/{risk_id}", response=RiskOut)
 def get_risk(request: HttpRequest, risk_id: int) -> Any:
     return _risk(request, risk_id)
@@ -330,8 +483,32 @@ def treat_risk(request: HttpRequest, risk_id: int, payload: TreatmentIn) -> Any:
         field="owner_id",
         action=Action.VIEW_RISKS,
     )
+    ids = data.pop("catalog_control_ids")
+    data["catalog_controls"] = (
+        None
+        if ids is None
+        else [
+            _ref(
+                request,
+                Control,
+                pk,
+                municipality=risk.municipality,
+                field="catalog_control_ids",
+                action=Action.VIEW_CONTROLS,
+            )
+            for pk in dict.fromkeys(ids)
+        ]
+    )
     with api_field_names(FIELD_NAMES):
         return services.treat_risk(_user(request), risk, **data)
+
+
+@router.post("/risks/{risk_id}/reassessment", response=RiskOut)
+def reassess_risk(request: HttpRequest, risk_id: int, payload: ReassessIn) -> Any:
+    """Change the recorded assessment; a changed one withdraws the acceptance."""
+    risk = _assessable(request, risk_id)
+    with api_field_names(FIELD_NAMES):
+        return services.reassess_risk(_user(request), risk, **payload.dict())
 
 
 @router.post("/risks/{risk_id}/acceptance-request", response=RiskOut)
@@ -358,3 +535,31 @@ def approve_risk_acceptance(request: HttpRequest, risk_id: int, payload: Decisio
 def reject_risk_acceptance(request: HttpRequest, risk_id: int, payload: DecisionIn) -> Any:
     risk = _decidable(request, risk_id)
     return services.reject_acceptance(_user(request), risk, reason=payload.reason)
+
+
+# --- the catalog switches -------------------------------------------------------------------
+
+
+def _switch(
+    request: HttpRequest, model: type[Threat] | type[Vulnerability], pk: int, active: bool
+) -> Any:
+    permissions.require(request.user, Action.VIEW_RISKS)
+    entry = permissions.scope(request.user, Action.VIEW_RISKS, model.objects.all()).filter(pk=pk)
+    found = entry.first()
+    if found is None:
+        raise Http404
+    if not permissions.can(request.user, Action.MANAGE_RISK_CATALOG, found):
+        raise PermissionDenied
+    return services.set_entry_active(_user(request), found, active=active)
+
+
+@router.post("/risks/threats/{threat_id}/active", response=ThreatOut)
+def set_threat_active(request: HttpRequest, threat_id: int, payload: ActiveIn) -> Any:
+    """Switch a threat off (not offered for new assessments; its risks keep it) or on."""
+    return _switch(request, Threat, threat_id, payload.active)
+
+
+@router.post("/risks/vulnerabilities/{vulnerability_id}/active", response=VulnerabilityOut)
+def set_vulnerability_active(request: HttpRequest, vulnerability_id: int, payload: ActiveIn) -> Any:
+    """Switch a vulnerability off or on, like a threat."""
+    return _switch(request, Vulnerability, vulnerability_id, payload.active)

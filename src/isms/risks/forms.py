@@ -12,18 +12,41 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from isms.assets.common import language
 from isms.assets.forms import find_person
 from isms.assets.models import InformationAsset
 from isms.core.forms import ServiceErrorsMixin
 from isms.core.models import Municipality
+from isms.policy.models import Control, ControlStandard
 
-from .models import AssetGroup, Risk, RiskSettings, Threat, ThreatCategory, Vulnerability
+from .models import (
+    MAX_GROUP_ASSETS,
+    AssetGroup,
+    Risk,
+    RiskSettings,
+    Threat,
+    ThreatCategory,
+    Vulnerability,
+)
+
+_SEPARATORS = str.maketrans({"、": " ", ",": " ", "，": " ", ";": " ", "\n": " ", "\r": " "})
+
+
+def split_codes(text: str) -> list[str]:
+    """Split a list of numbers or codes typed one a line, or separated by commas or spaces."""
+    seen: dict[str, None] = {}
+    for part in (text or "").translate(_SEPARATORS).split():
+        seen.setdefault(part.strip(), None)
+    return [p for p in seen if p]
+
 
 __all__ = [
     "AcceptanceDecisionForm",
     "AcceptanceRequestForm",
+    "AssetGroupForm",
+    "ReassessForm",
     "RiskFilterForm",
     "RiskForm",
     "ScalesForm",
@@ -160,20 +183,27 @@ class TreatmentForm(ServiceErrorsMixin, forms.Form):
         choices=Risk.Treatment.choices,
         widget=forms.RadioSelect,
     )
+    control_codes = forms.CharField(
+        label=capfirst(_("controls of the 対策基準")),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "The control IDs of the current 対策基準 that reduce the risk (for example 4.1.3), "
+            "separated by commas or spaces."
+        ),
+    )
     controls = forms.CharField(
         label=capfirst(_("controls")),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "The controls that reduce the risk, or to whom it is transferred (free text until "
-            "the control catalog exists)."
+            "Other controls that reduce the risk, in your words, or to whom it is transferred."
         ),
     )
     control_note = forms.CharField(
         label=capfirst(_("note on controls")),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("For example the 対策基準 clauses to link once the control catalog exists."),
     )
     residual_likelihood = forms.ChoiceField(
         label=capfirst(_("residual likelihood")), required=False
@@ -187,15 +217,22 @@ class TreatmentForm(ServiceErrorsMixin, forms.Form):
     )
 
     def __init__(
-        self, *args: Any, municipality: Municipality, settings: RiskSettings, **kwargs: Any
+        self,
+        *args: Any,
+        municipality: Municipality,
+        settings: RiskSettings,
+        risk: Risk | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.municipality = municipality
+        self.risk = risk
         self.fields["residual_likelihood"].choices = level_choices(settings.likelihood_levels)
         self.fields["residual_impact"].choices = level_choices(settings.impact_levels)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        data["catalog_controls"] = self._controls(data.get("control_codes") or "")
         number = data.get("owner_number") or ""
         data["owner"] = find_person(self.municipality, number)
         if number.strip() and data["owner"] is None:
@@ -208,10 +245,45 @@ class TreatmentForm(ServiceErrorsMixin, forms.Form):
             )
         return data
 
+    def _controls(self, text: str) -> list[Control]:
+        """Resolve control IDs in the municipality's current 対策基準 (else the risk's own)."""
+        codes = split_codes(text)
+        if not codes:
+            return []
+        standard = ControlStandard.objects.filter(
+            municipality=self.municipality, is_current=True
+        ).first()
+        if standard is None:
+            self.add_error(
+                "control_codes",
+                _(
+                    "This municipality has no 対策基準 in the system yet. Describe the controls "
+                    "in the text field instead."
+                ),
+            )
+            return []
+        found = {c.code: c for c in Control.objects.filter(standard=standard, code__in=codes)}
+        if self.risk is not None:
+            for c in self.risk.catalog_controls.filter(code__in=codes):
+                found.setdefault(c.code, c)
+        missing = [c for c in codes if c not in found]
+        if missing:
+            self.add_error(
+                "control_codes",
+                _(
+                    "%(codes)s: no such control ID in %(standard)s. Check the IDs against the "
+                    "control catalog."
+                )
+                % {"codes": ", ".join(missing), "standard": standard},
+            )
+            return []
+        return [found[c] for c in codes]
+
     def service_data(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {
             "treatment": d["treatment"],
+            "catalog_controls": d.get("catalog_controls", []),
             "owner": d.get("owner"),
             "controls": d.get("controls", ""),
             "control_note": d.get("control_note", ""),
@@ -220,8 +292,10 @@ class TreatmentForm(ServiceErrorsMixin, forms.Form):
         }
 
     def add_service_error(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict") and "owner" in exc.error_dict:
-            exc.error_dict["owner_number"] = exc.error_dict.pop("owner")
+        if hasattr(exc, "error_dict"):
+            for name, field in (("owner", "owner_number"), ("catalog_controls", "control_codes")):
+                if name in exc.error_dict:
+                    exc.error_dict[field] = exc.error_dict.pop(name)
         super().add_service_error(exc)
 
 
@@ -361,3 +435,126 @@ class ScalesForm(ServiceErrorsMixin, forms.Form):
             "impact_levels": _parse_scale(d["impact_levels"]),
             "bands": bands,
         }
+
+
+class ReassessForm(ServiceErrorsMixin, forms.Form):
+    """Change a recorded assessment: scenario, likelihood and impact (the proposal again)."""
+
+    scenario = forms.CharField(
+        label=capfirst(_("risk scenario")),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What could happen, and what would be lost."),
+    )
+    likelihood = forms.ChoiceField(label=capfirst(_("likelihood")))
+    impact = forms.ChoiceField(
+        label=capfirst(_("impact")),
+        required=False,
+        help_text=_("Leave the proposed impact unless you have a reason to differ."),
+    )
+    impact_override_reason = forms.CharField(
+        label=capfirst(_("reason for another impact")),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, settings: RiskSettings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["likelihood"].choices = level_choices(settings.likelihood_levels)
+        self.fields["impact"].choices = level_choices(settings.impact_levels)
+
+    def service_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "likelihood": d.get("likelihood"),
+            "impact": d.get("impact") or None,
+            "impact_override_reason": d.get("impact_override_reason", ""),
+            "scenario": d.get("scenario", ""),
+        }
+
+
+class AssetGroupForm(ServiceErrorsMixin, forms.Form):
+    """Create or change an asset group: its name, unit (on creation) and assets by 管理番号."""
+
+    name = forms.CharField(label=capfirst(_("name")), max_length=200)
+    owning_unit = forms.TypedChoiceField(
+        label=capfirst(_("owning unit")), coerce=int, empty_value=None
+    )
+    asset_numbers = forms.CharField(
+        label=capfirst(_("assets")),
+        required=False,
+        # 500 numbers of up to 40 characters with their separators.
+        max_length=MAX_GROUP_ASSETS * 42,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "The numbers (管理番号) of the unit's assets in the group, one a line or separated "
+            "by commas."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        municipality: Municipality,
+        units: list[tuple[int, str]] | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.municipality = municipality
+        if units is None:  # editing: the unit stays
+            del self.fields["owning_unit"]
+        else:
+            self.fields["owning_unit"].choices = [("", "---------"), *units]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        numbers = split_codes(data.get("asset_numbers") or "")
+        if len(numbers) > MAX_GROUP_ASSETS:
+            self.add_error(
+                "asset_numbers",
+                _(
+                    "A group holds at most %(max)d assets; %(count)d numbers were given. Split "
+                    "the assets into several groups."
+                )
+                % {"max": MAX_GROUP_ASSETS, "count": len(numbers)},
+            )
+            data["assets"] = []
+            return data
+        found = {
+            a.asset_number: a
+            for a in InformationAsset.objects.filter(
+                municipality=self.municipality, asset_number__in=numbers
+            )
+        }
+        missing = [n for n in numbers if n not in found]
+        data["assets"] = [found[n] for n in numbers if n in found]
+        if missing:
+            # Not echoed back: a number that is not ours may be another municipality's.
+            self.data = self.data.copy()
+            self.data["asset_numbers"] = "\n".join(n for n in numbers if n in found)
+            self.add_error(
+                "asset_numbers",
+                ngettext_lazy(
+                    "%(count)d number names no asset of this municipality. Check it.",
+                    "%(count)d numbers name no asset of this municipality. Check them.",
+                    "count",
+                )
+                % {"count": len(missing)},
+            )
+        return data
+
+    def service_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        data: dict[str, Any] = {"name": d.get("name", ""), "assets": d.get("assets", [])}
+        if "owning_unit" in self.fields:
+            from isms.core.models import OrgUnit
+
+            data["owning_unit"] = OrgUnit.objects.filter(
+                municipality=self.municipality, pk=d.get("owning_unit")
+            ).first()
+        return data
+
+    def add_service_error(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict") and "assets" in exc.error_dict:
+            exc.error_dict["asset_numbers"] = exc.error_dict.pop("assets")
+        super().add_service_error(exc)

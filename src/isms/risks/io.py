@@ -28,6 +28,7 @@ RISK_COLUMNS = (
     Column("影響度の変更理由", "impact_override_reason", "text"),
     Column("固有リスク", "inherent_level", "text"),
     Column("対応", "treatment", "text"),
+    Column("対策基準の管理策", "catalog_controls", "text"),
     Column("管理策", "controls", "text"),
     Column("残留発生可能性", "residual_likelihood", "int"),
     Column("残留影響度", "residual_impact", "int"),
@@ -94,6 +95,7 @@ def risk_rows(risks: Iterable[Risk]) -> Iterator[list[str]]:
             r.impact_override_reason,
             _LEVELS_JA[r.inherent_level],
             _TREATMENT_JA.get(r.treatment, ""),
+            "、".join(c.code for c in r.catalog_controls.all()),
             r.controls,
             _n(r.residual_likelihood),
             _n(r.residual_impact),
@@ -106,12 +108,22 @@ def risk_rows(risks: Iterable[Risk]) -> Iterator[list[str]]:
 
 def export_queryset(qs):  # type: ignore[no-untyped-def]
     """Select what :func:`risk_rows` reads, so the export runs a fixed number of queries."""
-    return qs.select_related(
-        "asset",
-        "asset_group",
-        "owning_unit",
-        "threat",
-        "vulnerability",
-        "owner",
-        "accepted_by__person",
-    ).order_by("-current_score", "pk")
+    from django.db.models import Prefetch
+
+    from isms.policy.models import Control
+
+    return (
+        qs.select_related(
+            "asset",
+            "asset_group",
+            "owning_unit",
+            "threat",
+            "vulnerability",
+            "owner",
+            "accepted_by__person",
+        )
+        .prefetch_related(
+            Prefetch("catalog_controls", queryset=Control.objects.order_by("position"))
+        )
+        .order_by("-current_score", "pk")
+    )

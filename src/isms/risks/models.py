@@ -105,6 +105,11 @@ class Vulnerability(_CatalogEntry):
         ]
 
 
+# The most assets one group holds: beyond it a group no longer says what was assessed together,
+# and one request would exceed the database's parameter limit (forms, API and services check it).
+MAX_GROUP_ASSETS = 500
+
+
 class AssetGroup(models.Model):
     """A named set of assets of one unit assessed together (e.g. every terminal of a 課)."""
 
@@ -113,8 +118,10 @@ class AssetGroup(models.Model):
     owning_unit = models.ForeignKey(
         OrgUnit, verbose_name=_("owning unit"), on_delete=models.PROTECT, related_name="+"
     )
+    # Not editable: changed through services.update_asset_group only (journaled with the ids),
+    # and left out of journal.snapshot's generic field walk, which holds no lists of records.
     assets = models.ManyToManyField(
-        InformationAsset, verbose_name=_("assets"), related_name="risk_groups"
+        InformationAsset, verbose_name=_("assets"), related_name="risk_groups", editable=False
     )
 
     class Meta:
@@ -196,6 +203,14 @@ class Risk(models.Model):
         _("treatment"), max_length=10, choices=Treatment.choices, blank=True
     )
     controls = models.TextField(_("controls"), blank=True)
+    catalog_controls = models.ManyToManyField(
+        "policy.Control",
+        verbose_name=_("controls of the 対策基準"),
+        blank=True,
+        related_name="risks",
+        help_text=_("Controls of the municipality's control standard that treat this risk."),
+        editable=False,  # as AssetGroup.assets: through services.treat_risk only
+    )
     control_note = models.TextField(_("note on controls"), blank=True)
     residual_likelihood = models.PositiveSmallIntegerField(
         _("residual likelihood"), null=True, blank=True

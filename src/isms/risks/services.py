@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,10 +23,12 @@ from isms.assets.models import InformationAsset
 from isms.core import journal, permissions
 from isms.core.models import Municipality, OrgUnit, Person, User
 from isms.core.permissions import OWN_RIGHT, Action, Capacity, SeparationOfDutiesError
+from isms.policy.models import Control
 
 from . import proposal, scales
 from .catalog import ensure_catalog
 from .models import (
+    MAX_GROUP_ASSETS,
     AssetGroup,
     Risk,
     RiskAnalysis,
@@ -48,7 +51,9 @@ __all__ = [
     "record_analysis",
     "reject_acceptance",
     "request_acceptance",
+    "set_entry_active",
     "treat_risk",
+    "update_asset_group",
     "update_scales",
 ]
 
@@ -63,6 +68,18 @@ def _person(user: User | None) -> Person | None:
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
+    """The journal's view of a record; many-to-many links as sorted ids (codes for controls)."""
+    if isinstance(obj, Risk):
+        data = journal.snapshot(obj, exclude=("created_at", "updated_at", "catalog_controls"))
+        if obj.pk:
+            data["catalog_controls"] = sorted(
+                f"{c.standard_id}:{c.code}" for c in obj.catalog_controls.all()
+            )
+        return data
+    if isinstance(obj, AssetGroup):
+        data = journal.snapshot(obj, exclude=("assets",))
+        data["assets"] = sorted(obj.assets.values_list("pk", flat=True)) if obj.pk else []
+        return data
     return journal.snapshot(obj, exclude=("created_at", "updated_at"))
 
 
@@ -242,6 +259,36 @@ def create_vulnerability(
     return entry
 
 
+def set_entry_active(
+    actor: User | None, entry: Threat | Vulnerability, *, active: bool
+) -> Threat | Vulnerability:
+    """Switch a threat or vulnerability off (no longer offered for new assessments) or on again.
+
+    The risks already assessed with it keep it. Switching to the state it is in changes nothing
+    and writes nothing.
+    """
+    if actor is not None:
+        permissions.require(actor, Action.MANAGE_RISK_CATALOG, entry)
+    if not isinstance(active, bool):
+        raise ValidationError({"active": _("Say whether the entry is in use (true or false).")})
+    model = type(entry)
+    with transaction.atomic():
+        current = model.objects.select_for_update().get(pk=entry.pk)
+        if current.active == active:
+            return current
+        before = _snapshot(current)
+        current.active = entry.active = active
+        current.save(update_fields=["active"])
+        journal.record(
+            actor=actor,
+            action=f"{model._meta.model_name}.{'activate' if active else 'deactivate'}",
+            obj=current,
+            before=before,
+            after=_snapshot(current),
+        )
+    return current
+
+
 # --- asset groups -----------------------------------------------------------------------------
 
 DISPOSED = InformationAsset.Status.DISPOSED
@@ -254,6 +301,59 @@ def _disposed_message(asset: InformationAsset) -> str:
     ) % {"asset": asset}
 
 
+def _too_many_members(count: int) -> str:
+    return _(
+        "A group holds at most %(max)d assets; %(count)d were given. Split the assets into "
+        "several groups."
+    ) % {"max": MAX_GROUP_ASSETS, "count": count}
+
+
+def _group_members(
+    municipality: Municipality,
+    owning_unit: OrgUnit | None,
+    members: list[InformationAsset],
+    errors: FieldErrors,
+) -> None:
+    if not members:
+        errors.add("assets", _("Choose at least one asset: a group cannot be empty."))
+    if len(members) > MAX_GROUP_ASSETS:
+        errors.add("assets", _too_many_members(len(members)))
+        return
+    for asset in members:
+        if asset.municipality_id != municipality.pk:
+            errors.add("assets", _("Choose assets of this municipality."))
+            return
+    for asset in members:
+        if asset.status == DISPOSED:
+            errors.add("assets", _disposed_message(asset))
+        elif owning_unit is not None and asset.owning_unit_id != owning_unit.pk:
+            errors.add(
+                "assets",
+                _(
+                    "%(asset)s belongs to another unit. A group holds the assets of its own "
+                    "unit (%(unit)s) only."
+                )
+                % {"asset": asset.asset_number, "unit": owning_unit.name},
+            )
+
+
+def _group_name(
+    municipality: Municipality, name: Any, errors: FieldErrors, *, exclude: int | None = None
+) -> str:
+    text = _text(name, "name", errors, required=_("Give the group a name."))
+    if len(text) > 200:
+        errors.add("name", _("The name is too long (at most 200 characters)."))
+    same = AssetGroup.objects.filter(municipality=municipality, name=text)
+    if exclude is not None:
+        same = same.exclude(pk=exclude)
+    if text and same.exists():
+        errors.add(
+            "name",
+            _("A group named %(name)s exists already. Choose another name.") % {"name": text},
+        )
+    return text
+
+
 def create_asset_group(
     actor: User | None,
     municipality: Municipality,
@@ -262,45 +362,128 @@ def create_asset_group(
     owning_unit: OrgUnit | None,
     assets: Iterable[InformationAsset],
 ) -> AssetGroup:
-    """Name a set of one unit's assets that are assessed together."""
+    """Name a set of one unit's assets that are assessed together (not empty, none disposed)."""
+    if actor is not None:
+        permissions.require(actor, Action.ASSESS_RISKS, municipality=municipality)
     errors = FieldErrors()
-    name = _text(name, "name", errors, required=_("Give the group a name."))
-    if len(name) > 200:
-        errors.add("name", _("The name is too long (at most 200 characters)."))
     members = list(assets)
     if owning_unit is None or owning_unit.municipality_id != municipality.pk:
         errors.add("owning_unit", _("Choose the unit that owns the assets."))
-    if not members:
-        errors.add("assets", _("Choose at least one asset."))
-    for asset in members:
-        if asset.municipality_id != municipality.pk:
-            errors.add("assets", _("Choose assets of this municipality."))
-            break
-        if asset.status == DISPOSED:
-            errors.add("assets", _disposed_message(asset))
-    if name and AssetGroup.objects.filter(municipality=municipality, name=name).exists():
-        errors.add("name", _("A group of that name exists already. Choose another name."))
+        owning_unit = None
+    name = _group_name(municipality, name, errors)
+    _group_members(municipality, owning_unit, members, errors)
     errors.raise_if_any()
     assert owning_unit is not None
     capacity = (
         assess_capacity(actor, municipality.pk, owning_unit.pk) if actor is not None else OWN_RIGHT
     )
-    with transaction.atomic():
-        group = AssetGroup.objects.create(
-            municipality=municipality, name=name, owning_unit=owning_unit
-        )
-        group.assets.set(members)
+    try:
+        with transaction.atomic():
+            group = AssetGroup.objects.create(
+                municipality=municipality, name=name, owning_unit=owning_unit
+            )
+            group.assets.set(members)
+            journal.record(
+                actor=actor,
+                action="asset_group.create",
+                obj=group,
+                after=_snapshot(group),
+                on_behalf_of=capacity.label,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {
+                "name": _("A group named %(name)s exists already. Choose another name.")
+                % {"name": name}
+            }
+        ) from None
+    return group
+
+
+def update_asset_group(
+    actor: User | None,
+    group: AssetGroup,
+    *,
+    name: str,
+    assets: Iterable[InformationAsset],
+) -> AssetGroup:
+    """Rename a group or change its members (the owning unit stays).
+
+    The same rules as creating it. Risks already assessed for the group keep their values and
+    the proposal they were given; reassess them to see the new members' proposal. A change of
+    members voids a requested or decided acceptance of the group's risks (the accepted risk was
+    that of the former members), in the same transaction and journaled
+    (``risk.acceptance_voided``): the acceptance is requested again.
+    """
+    municipality = group.municipality
+    capacity = (
+        assess_capacity(actor, group.municipality_id, group.owning_unit_id)
+        if actor is not None
+        else OWN_RIGHT
+    )
+    errors = FieldErrors()
+    members = list(assets)
+    name = _group_name(municipality, name, errors, exclude=group.pk)
+    _group_members(municipality, group.owning_unit, members, errors)
+    errors.raise_if_any()
+    try:
+        with transaction.atomic():
+            current = AssetGroup.objects.select_for_update().get(pk=group.pk)
+            before = _snapshot(current)
+            former = set(current.assets.values_list("pk", flat=True))
+            current.name = name
+            current.save(update_fields=["name"])
+            current.assets.set(members)
+            after = _snapshot(current)
+            if after != before:
+                journal.record(
+                    actor=actor,
+                    action="asset_group.update",
+                    obj=current,
+                    before=before,
+                    after=after,
+                    on_behalf_of=capacity.label,
+                )
+            if {a.pk for a in members} != former:
+                _void_group_acceptances(actor, current, capacity)
+    except IntegrityError:
+        raise ValidationError(
+            {
+                "name": _("A group named %(name)s exists already. Choose another name.")
+                % {"name": name}
+            }
+        ) from None
+    return current
+
+
+def acceptances_voided_by_member_change(group: AssetGroup) -> list[Risk]:
+    """The group's risks whose acceptance (requested or decided) a change of members voids."""
+    return list(
+        Risk.objects.filter(
+            asset_group=group,
+            status__in=[Risk.Status.ACCEPTANCE_REQUESTED, Risk.Status.ACCEPTED],
+        ).order_by("fiscal_year", "pk")
+    )
+
+
+def _void_group_acceptances(actor: User | None, group: AssetGroup, capacity: Capacity) -> None:
+    """Void the acceptance of the group's risks (inside the caller's transaction)."""
+    for risk in (
+        Risk.objects.select_for_update()
+        .filter(pk__in=[r.pk for r in acceptances_voided_by_member_change(group)])
+        .order_by("pk")
+    ):
+        before = _snapshot(risk)
+        _void_acceptance(risk)
+        risk.save()
         journal.record(
             actor=actor,
-            action="asset_group.create",
-            obj=group,
-            after={
-                **journal.snapshot(group, exclude=("assets",)),
-                "assets": sorted(a.pk for a in members),
-            },
+            action="risk.acceptance_voided",
+            obj=risk,
+            before=before,
+            after={**_snapshot(risk), "reason": "asset_group_members_changed"},
             on_behalf_of=capacity.label,
         )
-    return group
 
 
 # --- the proposal -------------------------------------------------------------------------------
@@ -448,6 +631,8 @@ def assess_risk(
         errors.add("threat", _("This threat is no longer in use. Choose another."))
     if vulnerability is not None and vulnerability.municipality_id != municipality.pk:
         errors.add("vulnerability", _("Choose a vulnerability of the catalog."))
+    elif vulnerability is not None and not vulnerability.active:
+        errors.add("vulnerability", _("This vulnerability is no longer in use. Choose another."))
     like = _level(likelihood, "likelihood", len(settings.likelihood_levels), errors)
     scenario = _text(scenario, "scenario", errors)
     reason = _text(impact_override_reason, "impact_override_reason", errors)
@@ -524,6 +709,21 @@ def _locked(risk: Risk) -> Risk:
     return Risk.objects.select_for_update().select_related("threat").get(pk=risk.pk)
 
 
+def _still_held(risk: Risk, errors: FieldErrors) -> InformationAsset | AssetGroup | None:
+    """The risk's asset or group, unless an asset of it has been disposed of (an error)."""
+    subject: InformationAsset | AssetGroup = (
+        InformationAsset.objects.get(pk=risk.asset_id)
+        if risk.asset_id
+        else AssetGroup.objects.get(pk=risk.asset_group_id)
+    )
+    members = [subject] if isinstance(subject, InformationAsset) else list(subject.assets.all())
+    for asset in members:
+        if asset is not None and asset.status == DISPOSED:
+            errors.add("asset" if risk.asset_id else "asset_group", _disposed_message(asset))
+            return None
+    return subject
+
+
 def reassess_risk(
     actor: User | None,
     risk: Risk,
@@ -533,35 +733,56 @@ def reassess_risk(
     impact_override_reason: str = "",
     scenario: str = "",
 ) -> Risk:
-    """Change the inherent likelihood and impact; a decided acceptance no longer holds."""
+    """Change the inherent likelihood, impact and scenario of a recorded risk.
+
+    The same rules as assessing: the impact is proposed again from the asset (or group) as it is
+    now, another impact needs a reason, a disposed asset is refused. A residual risk above the
+    new inherent one is brought down to it. When the assessment changes, a requested or decided
+    acceptance no longer holds (the risk goes back to its treatment); an unchanged assessment
+    changes nothing and writes nothing.
+    """
     capacity = _editable(actor, risk)
     settings = ensure_catalog(risk.municipality_id)
     errors = FieldErrors()
+    subject = _still_held(risk, errors)
+    errors.raise_if_any()
+    assert subject is not None
+    proposed = propose(subject, settings)
     like = _level(likelihood, "likelihood", len(settings.likelihood_levels), errors)
-    imp = _level(impact, "impact", len(settings.impact_levels), errors)
+    imp = (
+        proposed.level
+        if impact in (None, "")
+        else _level(impact, "impact", len(settings.impact_levels), errors)
+    )
     reason = _text(impact_override_reason, "impact_override_reason", errors)
     scenario = _text(scenario, "scenario", errors)
-    if imp and imp != risk.proposed_impact and not reason:
+    if imp and imp != proposed.level and not reason:
         errors.add(
             "impact_override_reason",
             _(
                 "The proposed impact is %(proposed)d. Say why you chose %(chosen)d, or keep "
                 "the proposal."
             )
-            % {"proposed": risk.proposed_impact, "chosen": imp},
+            % {"proposed": proposed.level, "chosen": imp},
         )
     errors.raise_if_any()
     with transaction.atomic():
         current = _locked(risk)
         before = _snapshot(current)
+        assessed = (current.likelihood, current.impact, current.scenario)
         current.likelihood, current.impact, current.scenario = like, imp, scenario
-        current.impact_override_reason = reason if imp != current.proposed_impact else ""
-        if current.residual_likelihood and current.residual_impact:
-            inherent = like * imp
-            if current.residual_likelihood * current.residual_impact > inherent:
-                current.residual_likelihood, current.residual_impact = like, imp
-        _void_acceptance(current)
+        current.proposed_impact = proposed.level
+        current.impact_reasons = _reasons(proposed)
+        current.impact_override_reason = reason if imp != proposed.level else ""
+        residual = (current.residual_likelihood or 0) * (current.residual_impact or 0)
+        if residual > like * imp:
+            current.residual_likelihood, current.residual_impact = like, imp
+        if (like, imp, scenario) != assessed:
+            _void_acceptance(current)
         _derive(current, settings)
+        after = _snapshot(current)
+        if after == before:
+            return current
         current.save()
         journal.record(
             actor=actor,
@@ -593,11 +814,15 @@ def treat_risk(
     control_note: str = "",
     residual_likelihood: Any = None,
     residual_impact: Any = None,
+    catalog_controls: Iterable[Control] | None = None,
 ) -> Risk:
     """Decide the treatment (reduce / accept / transfer / avoid), its owner and the residual risk.
 
-    The residual risk defaults to the inherent one and may not exceed it. A decided
-    acceptance no longer holds after a change of treatment.
+    The controls are named as free text, or as controls of the municipality's current 対策基準
+    (``catalog_controls``; a control the risk already links, of an earlier version, may stay),
+    or both. ``catalog_controls=None`` keeps the links the risk has; an empty list clears them.
+    The residual risk defaults to the inherent one and may not exceed it. A decided acceptance
+    no longer holds after a change of treatment.
     """
     capacity = _editable(actor, risk)
     settings = ensure_catalog(risk.municipality_id)
@@ -613,11 +838,21 @@ def treat_risk(
         errors.add("owner", _("The risk owner must be active staff of this municipality."))
     controls = _text(controls, "controls", errors)
     control_note = _text(control_note, "control_note", errors)
-    if treatment in (Risk.Treatment.REDUCE, Risk.Treatment.TRANSFER) and not controls:
+    linked = (
+        list(risk.catalog_controls.all())
+        if catalog_controls is None
+        else _catalog_controls(risk, catalog_controls, errors)
+    )
+    if treatment == Risk.Treatment.REDUCE and not controls and not linked:
         errors.add(
             "controls",
-            _("Describe the controls (to reduce) or to whom the risk is transferred."),
+            _(
+                "Name the controls that reduce the risk: controls of the 対策基準, or a "
+                "description."
+            ),
         )
+    elif treatment == Risk.Treatment.TRANSFER and not controls:
+        errors.add("controls", _("Say to whom the risk is transferred, and how."))
     r_like = (
         _level(
             residual_likelihood,
@@ -651,6 +886,7 @@ def treat_risk(
         current.owner = owner
         current.controls = controls
         current.control_note = control_note
+        current.catalog_controls.set(linked)
         current.residual_likelihood = r_like
         current.residual_impact = r_imp
         _void_acceptance(current)
@@ -666,6 +902,36 @@ def treat_risk(
             on_behalf_of=capacity.label,
         )
     return current
+
+
+def _catalog_controls(
+    risk: Risk, given: Iterable[Control] | None, errors: FieldErrors
+) -> list[Control]:
+    """The controls of the 対策基準 a treatment names: the municipality's current version's."""
+    chosen = list(given or [])
+    if not chosen:
+        return []
+    kept = set(risk.catalog_controls.values_list("pk", flat=True)) if risk.pk else set()
+    ok = set(
+        Control.objects.filter(
+            pk__in=[c.pk for c in chosen],
+            standard__municipality_id=risk.municipality_id,
+        )
+        .filter(Q(standard__is_current=True) | Q(pk__in=kept))
+        .values_list("pk", flat=True)
+    )
+    for control in chosen:
+        if control.pk not in ok:
+            errors.add(
+                "catalog_controls",
+                _(
+                    "Control %(code)s is not in the current 対策基準 of this municipality. Choose "
+                    "controls of the current version."
+                )
+                % {"code": control.code},
+            )
+            return []
+    return list({c.pk: c for c in chosen}.values())
 
 
 def request_acceptance(actor: User | None, risk: Risk, *, note: str = "") -> Risk:

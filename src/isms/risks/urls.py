@@ -14,8 +14,17 @@ urlpatterns = [
     path("report/", views.risk_report, name="risk_report"),
     path("catalog/", views.catalog, name="catalog"),
     path("scales/", views.scales, name="scales"),
+    path(
+        "catalog/<str:kind>/<int:pk>/active/",
+        views.catalog_entry_active,
+        name="catalog_entry_active",
+    ),
+    path("groups/", views.group_list, name="group_list"),
+    path("groups/new/", views.group_create, name="group_create"),
+    path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
     path("<int:pk>/", views.risk_detail, name="risk_detail"),
     path("<int:pk>/treat/", views.risk_treat, name="risk_treat"),
+    path("<int:pk>/reassess/", views.risk_reassess, name="risk_reassess"),
     path(
         "<int:pk>/request-acceptance/",
         views.risk_request_acceptance,

@@ -16,8 +16,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -38,6 +38,8 @@ from .catalog import ensure_catalog
 from .forms import (
     AcceptanceDecisionForm,
     AcceptanceRequestForm,
+    AssetGroupForm,
+    ReassessForm,
     RiskFilterForm,
     RiskForm,
     ScalesForm,
@@ -351,6 +353,9 @@ def risk_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "risks/risk_detail.html",
         {
             "risk": risk,
+            "catalog_controls": list(
+                risk.catalog_controls.select_related("standard").order_by("position")
+            ),
             "reasons": reasons_for_display(risk.impact_reasons),
             "likelihood_label": _level_label(settings.likelihood_levels, risk.likelihood),
             "impact_label": _level_label(settings.impact_levels, risk.impact),
@@ -379,7 +384,7 @@ def _assessable_or_403(request: HttpRequest, pk: int) -> Risk:
 def risk_treat(request: HttpRequest, pk: int) -> HttpResponse:
     risk = _assessable_or_403(request, pk)
     settings = _settings(risk.municipality)
-    kwargs = {"municipality": risk.municipality, "settings": settings}
+    kwargs = {"municipality": risk.municipality, "settings": settings, "risk": risk}
     if request.method == "POST":
         form = TreatmentForm(request.POST, **kwargs)
         if form.is_valid():
@@ -394,6 +399,7 @@ def risk_treat(request: HttpRequest, pk: int) -> HttpResponse:
         form = TreatmentForm(
             initial={
                 "treatment": risk.treatment,
+                "control_codes": ", ".join(c.code for c in risk.catalog_controls.all()),
                 "controls": risk.controls,
                 "control_note": risk.control_note,
                 "residual_likelihood": risk.residual_likelihood or risk.likelihood,
@@ -403,6 +409,51 @@ def risk_treat(request: HttpRequest, pk: int) -> HttpResponse:
             **kwargs,
         )
     return render(request, "risks/risk_treat.html", {"form": form, "risk": risk})
+
+
+@login_required
+def risk_reassess(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a recorded assessment (likelihood, impact, scenario) with the proposal again."""
+    risk = _assessable_or_403(request, pk)
+    settings = _settings(risk.municipality)
+    subject = risk.asset if risk.asset_id else risk.asset_group
+    assert subject is not None
+    p = services.propose(subject, settings)
+    if request.method == "POST":
+        form = ReassessForm(request.POST, settings=settings)
+        if form.is_valid():
+            try:
+                services.reassess_risk(request.user, risk, **form.service_data())  # type: ignore[arg-type]
+            except ValidationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("Assessment of risk %(risk)s saved.") % {"risk": risk})
+                return redirect("risks:risk_detail", pk=risk.pk)
+    else:
+        form = ReassessForm(
+            initial={
+                "scenario": risk.scenario,
+                "likelihood": risk.likelihood,
+                "impact": risk.impact,
+                "impact_override_reason": risk.impact_override_reason,
+            },
+            settings=settings,
+        )
+    return render(
+        request,
+        "risks/risk_reassess.html",
+        {
+            "form": form,
+            "risk": risk,
+            "proposal": {
+                "level": p.level,
+                "label": _level_label(settings.impact_levels, p.level),
+                "reasons": reasons_for_display(services._reasons(p)),
+            },
+            "voids_acceptance": risk.status
+            in (Risk.Status.ACCEPTANCE_REQUESTED, Risk.Status.ACCEPTED),
+        },
+    )
 
 
 def _refused(request: HttpRequest, exc: ValidationError) -> None:
@@ -464,6 +515,36 @@ def risk_reject(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- catalog and scales -----------------------------------------------------------------------
+
+CATALOG_MODELS: dict[str, type[Threat] | type[Vulnerability]] = {
+    "threat": Threat,
+    "vulnerability": Vulnerability,
+}
+
+
+@login_required
+@require_POST
+def catalog_entry_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Switch a threat or vulnerability off (not offered for new assessments) or on again."""
+    model = CATALOG_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    municipality = municipality_for(request)
+    entry = get_object_or_404(
+        permissions.scope(request.user, Action.VIEW_RISKS, model.objects.all()),
+        municipality=municipality,
+        pk=pk,
+    )
+    if not permissions.can(request.user, Action.MANAGE_RISK_CATALOG, entry):
+        raise PermissionDenied
+    active = request.POST.get("active") == "1"
+    services.set_entry_active(request.user, entry, active=active)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        (_("%(entry)s is in use again.") if active else _("%(entry)s is switched off."))
+        % {"entry": entry},
+    )
+    return redirect("risks:catalog")
 
 
 @login_required
@@ -538,6 +619,118 @@ def scales(request: HttpRequest) -> HttpResponse:
     else:
         form = ScalesForm(initial=ScalesForm.initial_for(settings))
     return render(request, "risks/scales.html", {"form": form})
+
+
+# --- asset groups -----------------------------------------------------------------------------
+
+
+def _visible_groups(request: HttpRequest, municipality: Municipality) -> QuerySet[AssetGroup]:
+    """The groups of the units whose risks the user sees (every group for the leads)."""
+    qs = permissions.scope(request.user, Action.VIEW_RISKS, AssetGroup.objects.all()).filter(
+        municipality=municipality
+    )
+    if not visibility.whole_register(request.user, municipality.pk):  # type: ignore[arg-type]
+        qs = qs.filter(owning_unit_id__in=asset_visibility.visible_unit_ids(request.user))  # type: ignore[arg-type]
+    return qs
+
+
+def _assessable_units(request: HttpRequest, municipality: Municipality) -> list[tuple[int, str]]:
+    """The units whose assets the user may group: all for the leads, else the units they manage
+    (the rule of ``visibility.can_assess_unit``, asked once rather than per unit)."""
+    user = request.user
+    if not permissions.can(user, Action.ASSESS_RISKS, municipality=municipality):
+        return []
+    units = OrgUnit.objects.filter(municipality=municipality).order_by("sort_order", "code")
+    if not visibility._whole(user, municipality.pk):  # type: ignore[arg-type]
+        if municipality.pk != user.municipality_id:  # type: ignore[union-attr]
+            return []
+        units = units.filter(pk__in=list(asset_visibility.managed_units(user)))  # type: ignore[arg-type]
+    return [(u.pk, u.name) for u in units]
+
+
+@login_required
+@require_GET
+def group_list(request: HttpRequest) -> HttpResponse:
+    """The asset groups (assets of one unit assessed together) the user sees."""
+    municipality = municipality_for(request)
+    groups = (
+        _visible_groups(request, municipality)
+        .select_related("owning_unit")
+        .annotate(n_assets=Count("assets", distinct=True), n_risks=Count("risks", distinct=True))
+        .order_by("name")
+    )
+    rows = [
+        {
+            "group": g,
+            "can_edit": visibility.can_assess_unit(request.user, municipality.pk, g.owning_unit_id),  # type: ignore[arg-type]
+        }
+        for g in groups
+    ]
+    return render(
+        request,
+        "risks/group_list.html",
+        {"rows": rows, "can_assess": _can_assess(request, municipality)},
+    )
+
+
+@login_required
+def group_create(request: HttpRequest) -> HttpResponse:
+    municipality = municipality_for(request, Action.ASSESS_RISKS)
+    units = _assessable_units(request, municipality)
+    if request.method == "POST":
+        form = AssetGroupForm(request.POST, municipality=municipality, units=units)
+        if form.is_valid():
+            try:
+                group = services.create_asset_group(
+                    request.user,  # type: ignore[arg-type]
+                    municipality,
+                    **form.service_data(),
+                )
+            except ValidationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("Asset group %(group)s saved.") % {"group": group})
+                return redirect("risks:group_list")
+    else:
+        form = AssetGroupForm(municipality=municipality, units=units)
+    return render(request, "risks/group_form.html", {"form": form, "group": None})
+
+
+@login_required
+def group_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename a group or change its assets (its unit stays)."""
+    municipality = municipality_for(request)
+    group = get_object_or_404(
+        _visible_groups(request, municipality).select_related("owning_unit"), pk=pk
+    )
+    if not visibility.can_assess_unit(request.user, municipality.pk, group.owning_unit_id):  # type: ignore[arg-type]
+        raise PermissionDenied
+    if request.method == "POST":
+        form = AssetGroupForm(request.POST, municipality=municipality, units=None)
+        if form.is_valid():
+            try:
+                services.update_asset_group(request.user, group, **form.service_data())  # type: ignore[arg-type]
+            except ValidationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("Asset group %(group)s saved.") % {"group": group})
+                return redirect("risks:group_list")
+    else:
+        numbers = group.assets.order_by("asset_number").values_list("asset_number", flat=True)
+        form = AssetGroupForm(
+            initial={"name": group.name, "asset_numbers": "\n".join(numbers)},
+            municipality=municipality,
+            units=None,
+        )
+    return render(
+        request,
+        "risks/group_form.html",
+        {
+            "form": form,
+            "group": group,
+            "accepted_risks": services.acceptances_voided_by_member_change(group),
+        },
+    )
 
 
 # --- export and report ------------------------------------------------------------------------

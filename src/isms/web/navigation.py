@@ -26,6 +26,7 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem(
         "policy", _("Information security policy"), "policy:basic_policy", Action.VIEW_POLICY, "2.9"
     ),
+    MenuItem("controls", _("Control standard"), "policy:control_list", Action.VIEW_CONTROLS, "2.9"),
     MenuItem(
         "org_units", _("Organisation"), "core:org_unit_list", Action.VIEW_ORGANISATION, "2.6(1)"
     ),
@@ -50,9 +51,28 @@ MENU: tuple[MenuItem, ...] = (
         Action.VIEW_QUARANTINE,
         "2.2(12)",
     ),
-    MenuItem("inspections", _("Self-inspections"), policy_ref="2.7"),
+    MenuItem(
+        "inspections",
+        _("Self-inspections"),
+        "inspections:campaign_list",
+        Action.VIEW_INSPECTIONS,
+        policy_ref="2.7",
+    ),
     MenuItem("audits", _("Audits"), policy_ref="2.7"),
-    MenuItem("incidents", _("Incidents"), policy_ref="2.6(7)"),
+    MenuItem(
+        "incidents",
+        _("Incidents"),
+        "incidents:incident_list",
+        Action.VIEW_INCIDENTS,
+        policy_ref="2.6(7)",
+    ),
+    MenuItem(
+        "emergency_plan",
+        _("Emergency response plan"),
+        "plan:plan_detail",
+        Action.VIEW_EMERGENCY_PLAN,
+        "2.6(7)",
+    ),
     MenuItem("suppliers", _("Contractors, cloud and social media"), policy_ref="2.6(8)"),
     MenuItem("training", _("Training and pledges"), policy_ref="2.6(5)"),
     MenuItem("journal", _("Journal"), "core:journal_list", Action.VIEW_JOURNAL),
