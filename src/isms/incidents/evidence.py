@@ -1,7 +1,7 @@
 """Evidence attachments: checked by size and by content, stored under ``DATA_DIR``.
 
 A file is read whole (at most :data:`MAX_BYTES`), its type is found from its content with
-libmagic (python-magic), never from its name or the browser's claim, and only the types of
+libmagic (``core.uploads``), never from its name or the browser's claim, and only the types of
 :data:`ALLOWED_TYPES` are kept. It is stored under ``DATA_DIR/incidents/<municipality>/`` with a
 random key as its name. The name the user gave is kept as display text only: a download is
 named after it with the extension of the type found in the content (:data:`EXTENSIONS`), so a
@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import magic
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from isms.core import uploads
+from isms.core.uploads import EXTENSIONS, download_name
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -44,43 +45,11 @@ ALLOWED_TYPES = {
 }
 
 
-# The extension of a download, by the type found in the content (never the uploader's).
-EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "text/plain": ".txt",
-    "text/csv": ".csv",
-    "message/rfc822": ".eml",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
-    "application/msword": ".doc",
-    "application/vnd.ms-excel": ".xls",
-}
-
-
-def download_name(filename: str, content_type: str) -> str:
-    """The uploader's name with its extension replaced by the one of the detected type."""
-    stem = _clean_name(filename)
-    if "." in stem.strip("."):
-        stem = stem.rsplit(".", 1)[0]
-    stem = stem.strip(". ") or "file"
-    return f"{stem[:190]}{EXTENSIONS.get(content_type, '.bin')}"
-
-
 @dataclass(frozen=True)
 class Checked:
     filename: str
     data: bytes
     content_type: str
-
-
-def _clean_name(name: str) -> str:
-    name = unicodedata.normalize("NFKC", str(name or "file")).replace("\\", "/").split("/")[-1]
-    name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?')
-    return name.strip()[:200] or "file"
 
 
 def check_upload(upload: Any, field: str = "attachment") -> Checked | None:
@@ -110,7 +79,7 @@ def check_upload(upload: Any, field: str = "attachment") -> Checked | None:
         )
     if not data:
         raise ValidationError({field: _("The file is empty.")}, code="empty")
-    found = str(magic.from_buffer(data[:65536], mime=True) or "")
+    found = uploads.detect_type(data)
     if found not in ALLOWED_TYPES:
         raise ValidationError(
             {
@@ -122,7 +91,7 @@ def check_upload(upload: Any, field: str = "attachment") -> Checked | None:
             },
             code="forbidden_type",
         )
-    return Checked(_clean_name(getattr(upload, "name", "file")), data, found)
+    return Checked(uploads.clean_name(getattr(upload, "name", "file")), data, found)
 
 
 def store_upload(

@@ -9,12 +9,14 @@ through ``services``; a refusal comes back as a message next to the field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -266,52 +268,70 @@ def incident_triage(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _decide(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[Form],
+    prefix: str,
+    service: Callable[..., Any],
+    done: str,
+    form_key: str,
+) -> HttpResponse:
+    """Post one of the detail page's decision forms: the service decides; the page re-renders
+    with the form's errors (as ``form_key``) or redirects with the message ``done``."""
+    incident = triageable_or_404(request, pk)
+    form = form_class(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            service(request.user, incident, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)  # type: ignore[attr-defined]
+        else:
+            messages.success(request, done)
+            return redirect("incidents:incident_detail", pk=incident.pk)
+    return _rerender(request, incident, **{form_key: form})
+
+
 @login_required
 @require_POST
 def incident_ppc(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = triageable_or_404(request, pk)
-    form = PpcDecisionForm(request.POST, prefix="ppc")
-    if form.is_valid():
-        try:
-            services.decide_ppc_report(request.user, incident, **form.cleaned_data)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("The decision on the PPC report has been recorded."))
-            return redirect("incidents:incident_detail", pk=incident.pk)
-    return _rerender(request, incident, ppc_form=form)
+    return _decide(
+        request,
+        pk,
+        PpcDecisionForm,
+        "ppc",
+        services.decide_ppc_report,
+        _("The decision on the PPC report has been recorded."),
+        "ppc_form",
+    )
 
 
 @login_required
 @require_POST
 def incident_external_report(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = triageable_or_404(request, pk)
-    form = ExternalReportForm(request.POST, prefix="ext")
-    if form.is_valid():
-        try:
-            services.record_external_report(request.user, incident, **form.cleaned_data)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("The report has been recorded."))
-            return redirect("incidents:incident_detail", pk=incident.pk)
-    return _rerender(request, incident, external_form=form)
+    return _decide(
+        request,
+        pk,
+        ExternalReportForm,
+        "ext",
+        services.record_external_report,
+        _("The report has been recorded."),
+        "external_form",
+    )
 
 
 @login_required
 @require_POST
 def incident_publication(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = triageable_or_404(request, pk)
-    form = PublicationForm(request.POST, prefix="pub")
-    if form.is_valid():
-        try:
-            services.decide_publication(request.user, incident, **form.cleaned_data)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("The publication decision has been recorded."))
-            return redirect("incidents:incident_detail", pk=incident.pk)
-    return _rerender(request, incident, publication_form=form)
+    return _decide(
+        request,
+        pk,
+        PublicationForm,
+        "pub",
+        services.decide_publication,
+        _("The publication decision has been recorded."),
+        "publication_form",
+    )
 
 
 @login_required

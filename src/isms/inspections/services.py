@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from isms.assets.common import FieldErrors
-from isms.core import journal, permissions
+from isms.core import journal, permissions, uploads
 from isms.core.calendar import add_business_days
 from isms.core.models import Municipality, OrgUnit, Person, RoleAssignment, User
 from isms.core.permissions import OWN_RIGHT, Action, Capacity
@@ -816,42 +816,12 @@ def return_sheet(
 
 
 def _content_type(data: bytes) -> str:
-    import magic
-
-    return str(magic.from_buffer(data[:65536], mime=True))
-
-
-# The extension a download gets comes from the type detected by content, never from the name
-# the uploader gave (libmagic reports scripts such as .js, .vbs, .ps1 as text/plain).
-EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "image/bmp": ".bmp",
-    "image/tiff": ".tif",
-    "text/plain": ".txt",
-    "text/csv": ".csv",
-    "application/csv": ".csv",
-    "application/msword": ".doc",
-    "application/vnd.ms-excel": ".xls",
-    "application/vnd.ms-powerpoint": ".ppt",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
-    "application/vnd.oasis.opendocument.text": ".odt",
-    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
-    "application/vnd.oasis.opendocument.presentation": ".odp",
-}
+    return uploads.detect_type(data)
 
 
 def _safe_name(name: str, content_type: str = "") -> str:
     """The base name the uploader gave, with the extension of the detected content type."""
-    name = Path((name or "").replace("\\", "/")).name.strip().replace("\x00", "")
-    stem = Path(name).stem.strip(". ") if "." in name.lstrip(".") else name.strip(". ")
-    ext = EXTENSIONS.get(content_type, ".bin")
-    return (stem or "evidence")[: 255 - len(ext)] + ext
+    return uploads.download_name(name, content_type, default="evidence")
 
 
 def download_name(evidence: InspectionEvidence) -> str:
