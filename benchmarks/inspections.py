@@ -404,6 +404,7 @@ def run_writes(c: Campaigns, sheets: Sequence[int], *, repeat: int) -> list[dict
     rng = random.Random(7)
     times: dict[str, list[float]] = {}
     queries: dict[str, int] = {}
+    query_ms: dict[str, list[list[Any]]] = {}
     statuses: dict[str, set[int]] = {}
     for n, sheet in enumerate(
         InspectionResponse.objects.filter(pk__in=sheets[:repeat]).select_related(
@@ -442,6 +443,16 @@ def run_writes(c: Campaigns, sheets: Sequence[int], *, repeat: int) -> list[dict
             if ctx is not None:
                 ctx.__exit__(None, None, None)
                 queries[name] = len(ctx.captured_queries)
+                # Where the time of that (untimed) request went: each query's round trip, and
+                # the rest (Python, the commit).
+                total = (time.perf_counter() - started) * 1000
+                query_ms[name] = [
+                    [round(float(q["time"]) * 1000, 2), q["sql"][:100]]
+                    for q in ctx.captured_queries
+                ]
+                query_ms[name].append(
+                    [round(total - sum(q[0] for q in query_ms[name]), 2), "(not in queries)"]
+                )
             else:
                 times.setdefault(name, []).append((time.perf_counter() - started) * 1000)
             statuses.setdefault(name, set()).add(r.status_code)
@@ -453,6 +464,7 @@ def run_writes(c: Campaigns, sheets: Sequence[int], *, repeat: int) -> list[dict
             "median_ms": round(statistics.median(t), 1),
             "p95_ms": round(_percentile(t, 0.95), 1),
             "statuses": sorted(statuses[name]),
+            "query_ms": query_ms.get(name, []),
         }
         for name, t in times.items()
     ]
@@ -858,7 +870,9 @@ def run(args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
             "load_after": [round(x, 1) for x in os.getloadavg()],
         }
         for row in results["writes"]["rows"]:
-            print(f"  {row}", flush=True)
+            print(f"  { {k: v for k, v in row.items() if k != 'query_ms'} }", flush=True)
+            for ms, sql in row["query_ms"]:
+                print(f"    {ms:8.2f} ms  {sql}", flush=True)
     if "load" in steps:
         print("== load", flush=True)
         results["load"] = run_load(

@@ -20,6 +20,9 @@ from tests.assets import handling_specs as asset_handling_specs
 from tests.assets import io_specs as asset_io_specs
 from tests.assets import network_specs as asset_network_specs
 from tests.assets import web_specs as asset_web_specs
+from tests.audits import web_specs_dashboard as audit_dashboard_specs
+from tests.audits import web_specs_fieldwork as audit_fieldwork_specs
+from tests.audits import web_specs_plans as audit_plan_specs
 from tests.incidents import web_specs as incident_web_specs
 from tests.incidents_plan import web_specs as incident_plan_web_specs
 from tests.inspections import web_specs as inspection_web_specs
@@ -92,7 +95,7 @@ SPECS = [
         "web:coming_soon",
         None,
         EVERYONE,
-        url=lambda t: _url("web:coming_soon", slug="audits"),
+        url=lambda t: _url("web:coming_soon", slug="suppliers"),
         other=None,
     ),
     _page(
@@ -426,6 +429,9 @@ SPECS += incident_web_specs.SPECS  # the incidents (tests/incidents/web_specs.py
 SPECS += incident_plan_web_specs.SPECS  # the emergency plan (tests/incidents_plan/web_specs.py)
 SPECS += catalog_specs.SPECS  # the control catalog (tests/policy/catalog_specs.py)
 SPECS += inspection_web_specs.SPECS  # the self-inspections (tests/inspections/web_specs.py)
+SPECS += audit_fieldwork_specs.SPECS  # audit fieldwork (tests/audits/web_specs_fieldwork.py)
+SPECS += audit_dashboard_specs.SPECS  # compliance dashboard (tests/audits/web_specs_dashboard.py)
+SPECS += audit_plan_specs.SPECS  # audit plans and audits (tests/audits/web_specs_plans.py)
 
 # Pages outside the matrix, and why.
 NOT_IN_MATRIX = {

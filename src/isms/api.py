@@ -208,6 +208,8 @@ def _register() -> None:
     from isms.incidents.api import router as incidents_router
     from isms.incidents.plan.api import router as plan_router
     from isms.inspections.api import router as inspections_router
+    from isms.inspections.audits.api import router as audits_router
+    from isms.inspections.audits.api_dashboard import router as audit_dashboard_router
     from isms.policy.catalog_api import router as catalog_router
     from isms.policy.review_api import router as policy_review_router
     from isms.risks.api import router as risks_router
@@ -221,6 +223,8 @@ def _register() -> None:
     api.add_router("/", risks_router)
     api.add_router("/", policy_review_router)
     api.add_router("/", inspections_router)
+    api.add_router("/", audits_router)
+    api.add_router("/", audit_dashboard_router)
     api.add_router("/", incidents_router)
     api.add_router("/", plan_router)
     api.add_router("/", catalog_router)

@@ -12,6 +12,8 @@ Everything that differs between a laptop and a production server comes from the 
 - Outgoing mail (reminders, escalations, incident notices): ``ISMS_SMTP_HOST`` (default
   ``127.0.0.1``), ``ISMS_SMTP_PORT`` (25), ``ISMS_SMTP_USER``, ``ISMS_SMTP_PASSWORD``,
   ``ISMS_SMTP_STARTTLS`` / ``ISMS_SMTP_SSL`` (``1`` to use), ``ISMS_MAIL_FROM``.
+- ``ISMS_AUDIT_EVIDENCE_RETENTION_YEARS``: years 監査証拠 are kept after the audit's fiscal year
+  (default 5).
 - ``ISMS_TRUSTED_PROXIES``: comma-separated addresses or networks (CIDR) of the reverse proxies
   whose ``X-Forwarded-For`` is believed; ``unix`` trusts a peer on a unix socket (empty
   ``REMOTE_ADDR``). Default ``unix``: nginx in front on a unix socket (docs/operations.md).
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "isms.inspections",
     "isms.incidents",
     "isms.incidents.plan",
+    "isms.inspections.audits",
     "isms.web",
 ]
 
@@ -187,6 +190,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Postfix's re-injection port; or ``dir:PATH`` to write files instead, as in tests).
 QUARANTINE_DIR = Path(os.environ.get("ISMS_QUARANTINE_DIR", DATA_DIR / "quarantine"))
 QUARANTINE_RETENTION_DAYS = int(os.environ.get("ISMS_QUARANTINE_RETENTION_DAYS", "90"))
+# 監査証拠 are kept this many years after the end of the audit's fiscal year.
+AUDIT_EVIDENCE_RETENTION_YEARS = int(os.environ.get("ISMS_AUDIT_EVIDENCE_RETENTION_YEARS", "5"))
 SANITIZER_POLICY = os.environ.get("ISMS_SANITIZER_POLICY", "")
 QUARANTINE_RELEASE_TO = os.environ.get(
     "ISMS_QUARANTINE_RELEASE_TO",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("assets/", include("isms.assets.urls")),
     path("risks/", include("isms.risks.urls")),
     path("inspections/", include("isms.inspections.urls")),
+    path("audits/", include("isms.inspections.audits.urls")),
     path("incidents/plan/", include("isms.incidents.plan.urls")),
     path("incidents/", include("isms.incidents.urls")),
     path("api/v1/", api.urls),

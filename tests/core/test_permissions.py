@@ -85,6 +85,12 @@ EXPECTED: dict[Action, set[str]] = {
     Action.VIEW_EMERGENCY_PLAN: STAFF_OF_A | SERVICE,
     Action.MANAGE_EMERGENCY_PLAN: LEADS | {"admin"} | SERVICE,
     Action.APPROVE_EMERGENCY_PLAN: {"ciso"},
+    Action.VIEW_AUDITS: STAFF_OF_A | {"service_granted"},
+    Action.VIEW_ALL_AUDITS: LEADS | {"auditor", "lead_auditor", "service_granted"},
+    Action.MANAGE_AUDITS: {"ciso", "lead_auditor"},
+    Action.APPROVE_AUDIT_PLANS: {"ciso"},
+    Action.PERFORM_AUDITS: {"auditor", "lead_auditor"},
+    Action.RESPOND_FINDINGS: LEADS,
 }
 
 PERSONAS = [

@@ -28,7 +28,7 @@ def test_the_review_gathers_changes_and_open_high_risks(client, tsuru, manager):
     assert "<dt>new risks</dt><dd>0</dd>" in changes
     high = html.split('data-testid="open-high"', 1)[1].split("</table>", 1)[0]
     assert "住民記録" in high and "(Very high)" in high
-    assert "Audit findings are not recorded in this system yet" in html
+    assert 'data-testid="review-audits"' in html  # audit figures: tests/audits/test_dashboard.py
 
 
 def test_the_review_shows_the_years_incident_figures(client, tsuru, kofu):

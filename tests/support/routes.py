@@ -59,7 +59,7 @@ def _delegation(t: Tenant) -> dict[str, Any]:
 
 ROUTES: dict[str, Kwargs] = {
     "web:dashboard": _none,
-    "web:coming_soon": lambda t: {"slug": "audits"},
+    "web:coming_soon": lambda t: {"slug": "suppliers"},
     "web:set_fiscal_year": _none,
     "web:set_municipality": _none,
     "core:org_unit_list": _none,
@@ -366,6 +366,22 @@ def _merge() -> None:
     ROUTES.update(routes_inspections.ROUTES)
     POST_DATA.update(routes_inspections.POST_DATA)
     API_ROUTES.update(routes_inspections.api_routes())
+    from tests.support import routes_audits_api
+
+    API_ROUTES.update(routes_audits_api.api_routes())
+    from tests.support import routes_audits_fieldwork
+
+    ROUTES.update(routes_audits_fieldwork.ROUTES)
+    POST_DATA.update(routes_audits_fieldwork.POST_DATA)
+    from tests.support import routes_audits_dashboard
+
+    ROUTES.update(routes_audits_dashboard.ROUTES)
+    POST_DATA.update(routes_audits_dashboard.POST_DATA)
+    API_ROUTES.update(routes_audits_dashboard.api_routes())
+    from tests.support import routes_audits_plans
+
+    ROUTES.update(routes_audits_plans.ROUTES)
+    POST_DATA.update(routes_audits_plans.POST_DATA)
 
 
 _merge()

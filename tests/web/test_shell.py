@@ -54,11 +54,11 @@ def test_another_municipalitys_record_is_not_found_in_japanese(client, tsuru, ko
 def test_area_not_built_yet_says_in_preparation(client, tsuru):
     client.force_login(tsuru.staff)
 
-    html = client.get(reverse("web:coming_soon", args=["audits"])).content.decode()
+    html = client.get(reverse("web:coming_soon", args=["suppliers"])).content.decode()
 
-    assert "<h1>情報セキュリティ監査</h1>" in html
+    assert "<h1>委託事業者・外部サービス・ソーシャルメディア</h1>" in html
     assert '<p class="notice">準備中です。この分野はまだ利用できません。</p>' in html
-    assert "<p>基本方針の該当箇所: 2.7</p>" in html
+    assert "<p>基本方針の該当箇所: 2.6(8)</p>" in html
 
 
 def test_unknown_api_path_answers_json_not_html(client, tsuru):

@@ -385,9 +385,17 @@ def record(
 
 
 def record_read(
-    *, actor: User | None, obj: models.Model, action: str = "read", reason: str = ""
+    *,
+    actor: User | None,
+    obj: models.Model,
+    action: str = "read",
+    reason: str = "",
+    municipality: int | None = None,
 ) -> JournalEntry | None:
-    """Record that ``actor`` read non-public material (実施手順, 機密性3, quarantined mail)."""
+    """Record that ``actor`` read non-public material (実施手順, 機密性3, quarantined mail).
+
+    The entry goes to the chain of ``municipality`` (default: ``obj.municipality_id``; pass it
+    for records that reach their municipality through a parent, like audit evidence)."""
     with transaction.atomic():
         otype, oid, olabel = _describe(obj)
         item = JournalItem(
@@ -398,7 +406,8 @@ def record_read(
             after={"reason": reason} if reason else None,
             kind=JournalEntry.Kind.READ,
         )
-        municipality = getattr(obj, "municipality_id", None)
+        if municipality is None:
+            municipality = getattr(obj, "municipality_id", None)
         written = record_many([item], actor=actor, municipality=municipality)
         return written[0] if written else None
 

@@ -83,6 +83,12 @@ class Action(StrEnum):
     VIEW_EMERGENCY_PLAN = "view_emergency_plan"
     MANAGE_EMERGENCY_PLAN = "manage_emergency_plan"
     APPROVE_EMERGENCY_PLAN = "approve_emergency_plan"
+    VIEW_AUDITS = "view_audits"
+    VIEW_ALL_AUDITS = "view_all_audits"
+    MANAGE_AUDITS = "manage_audits"
+    APPROVE_AUDIT_PLANS = "approve_audit_plans"
+    PERFORM_AUDITS = "perform_audits"
+    RESPOND_FINDINGS = "respond_findings"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,6 +245,35 @@ RULES: dict[Action, Rule] = {
     # The plan is defined by the CISO or the 情報セキュリティ委員会 (対策基準 7.3): approved by the
     # CISO or the committee's chair (role holders or their deputies, never an editor: services).
     Action.APPROVE_EMERGENCY_PLAN: Rule(roles=frozenset({Role.CISO, Role.COMMITTEE_CHAIR})),
+    # 監査 (対策基準 9.1). Audit material shows where the municipality is weak (sensitive).
+    # Everyone reaches the audits of their own units and the actions they own (the audits app
+    # narrows); the leads, the audit side and the committee see all. The CISO and the
+    # 情報セキュリティ監査統括責任者 draw up plans and audits; the committee (its chair, or the CISO
+    # who chairs it) approves a plan, never its preparer; auditors do fieldwork only in the
+    # audits they are assigned to (the services); the units' 管理者/責任者 and the leads answer
+    # findings with corrective actions. Role holders only: never an account flag.
+    Action.VIEW_AUDITS: Rule(all_staff=True, service_admin=True, sensitive=True),
+    Action.VIEW_ALL_AUDITS: Rule(
+        roles=_LEADS
+        | {
+            Role.LEAD_AUDIT_OFFICER,
+            Role.AUDITOR,
+            Role.COMMITTEE_CHAIR,
+            Role.COMMITTEE_MEMBER,
+        },
+        service_admin=True,
+        sensitive=True,
+    ),
+    Action.MANAGE_AUDITS: Rule(
+        roles=frozenset({Role.CISO, Role.LEAD_AUDIT_OFFICER}), sensitive=True
+    ),
+    Action.APPROVE_AUDIT_PLANS: Rule(
+        roles=frozenset({Role.CISO, Role.COMMITTEE_CHAIR}), sensitive=True
+    ),
+    Action.PERFORM_AUDITS: Rule(
+        roles=frozenset({Role.LEAD_AUDIT_OFFICER, Role.AUDITOR}), sensitive=True
+    ),
+    Action.RESPOND_FINDINGS: Rule(roles=_ASSET_MANAGERS, sensitive=True),
 }
 
 

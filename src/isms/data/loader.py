@@ -25,6 +25,7 @@ from isms.core.calendar import fiscal_year_bounds, fiscal_year_of
 from isms.core.models import Municipality, OrgUnit, Person, RoleAssignment, User
 from isms.incidents.demo import load_demo_incident_settings
 from isms.incidents.plan.services import load_default_plan
+from isms.inspections.audits.demo import load_demo_audits
 from isms.inspections.demo import load_demo_inspections
 from isms.policy.services import load_basic_policy, load_control_standard
 from isms.risks.demo import load_demo_risks
@@ -190,4 +191,5 @@ def load_demo(name: str = "tsuru", *, password: str | None = None) -> DemoResult
             load_demo_risks(m, read_yaml(risks_file)["risks"], fy)
         load_demo_incident_settings(m)
         load_demo_inspections(m, fy)
+        load_demo_audits(m, fy)
     return result

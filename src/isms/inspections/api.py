@@ -9,8 +9,9 @@ sight but not the caller's to change, a 403), ids in a body resolved within the 
 - ``GET …/{id}/results``: progress, rates by 部 / 課 / chapter with last year's, weakest;
 - ``GET /inspections/sheets`` (the sheets the caller sees; ``mine=true`` for their own),
   ``GET …/{id}`` with its questions and answers, ``PUT …/{id}/answers`` (save, and submit with
-  ``submit: true``), ``POST …/{id}/submit``, ``POST …/{id}/evidence`` (multipart ``item_id`` and
-  ``file``), ``POST …/{id}/approve``, ``POST …/{id}/return``;
+  ``submit: true``; returns the sheet's state only: status, counts, times),
+  ``POST …/{id}/submit``, ``POST …/{id}/evidence`` (multipart ``item_id`` and ``file``),
+  ``POST …/{id}/approve``, ``POST …/{id}/return``;
 - ``POST /inspections/answers/{id}/improvement`` (a 未実施 answer → 是正処置),
   ``GET /inspections/improvements``.
 
@@ -136,6 +137,18 @@ class SheetOut(Schema):
 class SheetDetailOut(SheetOut):
     items: list[ItemOut]
     answers: list[AnswerOut]
+
+
+class SheetSavedOut(Schema):
+    """What ``PUT …/answers`` returns: the sheet's state after the save, not its questions and
+    answers (``GET …/sheets/{id}`` has them)."""
+
+    id: int
+    status: str
+    item_count: int
+    answered_count: int
+    submitted_at: datetime.datetime | None
+    updated_at: datetime.datetime
 
 
 class AnswerIn(In):
@@ -376,12 +389,11 @@ def get_sheet(request: HttpRequest, sheet_id: int) -> Any:
     return _detail(_sheet(request, sheet_id))
 
 
-@router.put("/inspections/sheets/{sheet_id}/answers", response=SheetDetailOut)
+@router.put("/inspections/sheets/{sheet_id}/answers", response=SheetSavedOut)
 def save_sheet_answers(request: HttpRequest, sheet_id: int, payload: AnswersIn) -> Any:
     sheet = _sheet(request, sheet_id)
     answers = {a.item_id: (a.value, a.comment) for a in payload.answers}
-    sheet = services.save_answers(_user(request), sheet, answers, submit=payload.submit)
-    return _detail(sheet)
+    return services.save_answers(_user(request), sheet, answers, submit=payload.submit)
 
 
 @router.post("/inspections/sheets/{sheet_id}/submit", response=SheetOut)

@@ -393,6 +393,19 @@ class CorrectiveAction(models.Model):
         blank=True,
         related_name="corrective_actions",
     )
+    # The audit finding the action answers (source ``audit``): its auditors verify it.
+    finding = models.ForeignKey(
+        "audits.Finding",
+        verbose_name=_("finding"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrective_actions",
+    )
+    # Overdue follow-up (``reminders.remind_overdue_actions``): the last reminder to the owner,
+    # and the day the overdue action was escalated to the unit's 責任者 and the leads.
+    reminded_on = models.DateField(_("reminded on"), null=True, blank=True)
+    escalated_on = models.DateField(_("escalated on"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

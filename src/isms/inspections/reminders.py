@@ -8,8 +8,10 @@ address are skipped. Queries are grouped: one per kind of recipient, whatever th
 
 from __future__ import annotations
 
+import datetime
 import logging
 from smtplib import SMTPException
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -18,11 +20,12 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from isms.core import journal
-from isms.core.models import RoleAssignment
+from isms.core import journal, permissions
+from isms.core.calendar import business_days_between
+from isms.core.models import Person, RoleAssignment
 from isms.core.roles import Role
 
-from .models import InspectionResponse, SelfInspection
+from .models import CorrectiveAction, InspectionResponse, SelfInspection
 
 logger = logging.getLogger(__name__)
 SYSTEM = "inspection-reminders"
@@ -106,3 +109,148 @@ def remind_overdue(today: object = None) -> tuple[int, int]:
                 after={"sheets": n},
             )
     return mailed_people, mailed_managers
+
+
+# --- overdue corrective actions (any source) ------------------------------------------------------
+
+ACTIONS_SYSTEM = "corrective-action-reminders"
+ACTION_REMIND_EVERY_DAYS = 7
+ACTION_ESCALATE_AFTER_BUSINESS_DAYS = 10
+NOT_DONE = (CorrectiveAction.Status.OPEN, CorrectiveAction.Status.IN_PROGRESS)
+
+
+def _current(assignments: Any, today: datetime.date) -> Any:
+    return assignments.filter(start_date__lte=today, person__is_active=True).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today)
+    )
+
+
+def escalation_recipients(action: CorrectiveAction, today: datetime.date) -> list[Person]:
+    """Who is told of a long-overdue action: the 情報セキュリティ管理者/責任者 of its unit and the
+    units above, the 統括情報セキュリティ責任者, and for an audit's action the lead auditor."""
+    from isms.inspections.audits.models import AuditAuditor
+
+    people: dict[int, Person] = {}
+    found = RoleAssignment.objects.filter(
+        municipality_id=action.municipality_id, role=Role.LEAD_SECURITY_OFFICER
+    )
+    if action.org_unit is not None:
+        found = found | RoleAssignment.objects.filter(
+            org_unit_id__in=permissions.unit_and_ancestors(action.org_unit),
+            role__in=permissions.UNIT_ASSET_ROLES,
+        )
+    for a in _current(found, today).select_related("person"):
+        people[a.person_id] = a.person
+    if action.finding_id is not None:
+        auditors = AuditAuditor.objects.filter(
+            audit__findings=action.finding_id, person__is_active=True
+        ).select_related("person")
+        leads = [a for a in auditors if a.is_lead] or list(auditors)
+        for a in leads:
+            people[a.person_id] = a.person
+    return sorted(people.values(), key=lambda p: p.pk)
+
+
+def _remind_owner(action: CorrectiveAction, late: int) -> bool:
+    body = _(
+        "The corrective action %(title)s (%(ref)s) you are responsible for was due on %(due)s "
+        "and is %(days)s business day(s) overdue. Please complete it, or report its progress, "
+        "in the ISMS (是正処置)."
+    ) % {
+        "title": action.title,
+        "ref": action.source_reference or action.get_source_display(),
+        "due": action.due_date.isoformat(),
+        "days": late,
+    }
+    return _send(_("Corrective action overdue"), body, action.owner.email)
+
+
+def _escalate(action: CorrectiveAction, people: list[Person], late: int) -> bool:
+    """Mail the escalation to ``people``; False when a mail could not be sent (retried)."""
+    body = _(
+        "The corrective action %(title)s (%(ref)s) of %(unit)s, owned by %(owner)s, was due on "
+        "%(due)s and is %(days)s business days overdue. Please follow it up in the ISMS "
+        "(是正処置)."
+    ) % {
+        "title": action.title,
+        "ref": action.source_reference or action.get_source_display(),
+        "unit": action.org_unit.name if action.org_unit else "—",
+        "owner": action.owner,
+        "due": action.due_date.isoformat(),
+        "days": late,
+    }
+    subject = _("Escalation: corrective action overdue")
+    sent = True
+    for email in sorted({p.email for p in people if p.email}):
+        sent = _send(subject, body, email) and sent
+    return sent
+
+
+def remind_overdue_actions(today: datetime.date | None = None) -> tuple[int, int]:
+    """Follow up corrective actions (of any source) not done by their due date.
+
+    The owner is mailed at most once every 7 days (``reminded_on``). An action overdue by 10
+    business days or more is escalated once (``escalated_on``) to the 情報セキュリティ管理者/責任者
+    of its unit and the units above, the 統括情報セキュリティ責任者 and, for an audit's action, the
+    lead auditor; each escalation is journaled. People without an e-mail address are skipped; a
+    mail that cannot be sent is logged and retried the next day. Returns (owners reminded,
+    actions escalated).
+    """
+    today = today or timezone.localdate()
+    overdue = (
+        CorrectiveAction.objects.filter(status__in=NOT_DONE, due_date__lt=today)
+        .select_related("owner", "org_unit")
+        .order_by("municipality_id", "due_date", "pk")
+    )
+    remind_before = today - datetime.timedelta(days=ACTION_REMIND_EVERY_DAYS - 1)
+    reminded: list[int] = []
+    escalated = 0
+    with translation.override("ja"):
+        for action in overdue:
+            late = business_days_between(action.due_date, today)
+            owner = action.owner
+            if (
+                (action.reminded_on is None or action.reminded_on < remind_before)
+                and owner.is_active
+                and owner.email
+                and _remind_owner(action, late)
+            ):
+                reminded.append(action.pk)
+            if action.escalated_on is not None or late < ACTION_ESCALATE_AFTER_BUSINESS_DAYS:
+                continue
+            people = escalation_recipients(action, today)
+            if not _escalate(action, people, late):
+                continue
+            with transaction.atomic():
+                CorrectiveAction.objects.filter(pk=action.pk).update(escalated_on=today)
+                journal.record(
+                    actor=None,
+                    system=ACTIONS_SYSTEM,
+                    action="corrective_action.escalate",
+                    obj=action,
+                    after={
+                        "overdue_business_days": late,
+                        "due_date": action.due_date.isoformat(),
+                        "recipients": [str(p) for p in people if p.email],
+                    },
+                )
+            escalated += 1
+    if reminded:
+        with transaction.atomic():
+            CorrectiveAction.objects.filter(pk__in=reminded).update(reminded_on=today)
+            counts = dict(
+                CorrectiveAction.objects.filter(pk__in=reminded)
+                .order_by()
+                .values_list("municipality_id")
+                .annotate(n=Count("pk"))
+            )
+            for municipality_id, n in counts.items():
+                journal.record(
+                    actor=None,
+                    system=ACTIONS_SYSTEM,
+                    action="corrective_action.reminded",
+                    municipality=municipality_id,
+                    object_type="inspections.correctiveaction",
+                    after={"actions": n},
+                )
+    return len(reminded), escalated

@@ -156,16 +156,22 @@ def _groups_of(control: Control) -> list[str]:
     return sorted({ROLE_GROUPS[r] for r in roles if r in ROLE_GROUPS})
 
 
-def _generate_items(campaign: SelfInspection) -> int:
-    """Make the campaign's questions from its 対策基準: one per control and target group."""
-    controls = (
-        Control.objects.filter(standard=campaign.standard)
-        .select_related("section")
-        .order_by("section__position", "position", "pk")
-    )
+def _generate_items(
+    campaign: SelfInspection,
+    controls: list[Control] | None = None,
+    target_group: str | None = None,
+) -> int:
+    """Make the campaign's questions from its 対策基準: one per control and target group.
+
+    ``controls`` and ``target_group`` narrow it (a targeted self-inspection asks a few
+    controls of one group: an audit finding's 横展開)."""
+    chosen = Control.objects.filter(standard=campaign.standard)
+    if controls is not None:
+        chosen = chosen.filter(pk__in=[c.pk for c in controls])
+    chosen = chosen.select_related("section").order_by("section__position", "position", "pk")
     items: list[InspectionItem] = []
-    for n, control in enumerate(controls):
-        for group in _groups_of(control):
+    for n, control in enumerate(chosen):
+        for group in [target_group] if target_group else _groups_of(control):
             items.append(
                 InspectionItem(
                     campaign=campaign,
@@ -193,8 +199,11 @@ def create_campaign(
     answer_business_days: int | None = 20,
     standard: ControlStandard | None = None,
     note: str = "",
+    controls: list[Control] | None = None,
+    target_group: str | None = None,
 ) -> SelfInspection:
-    """Set up a 自己点検 campaign and generate its questionnaires from the catalog."""
+    """Set up a 自己点検 campaign and generate its questionnaires from the catalog (or from
+    ``controls`` only, asked of ``target_group`` only, when given)."""
     capacity = _require(actor, Action.MANAGE_INSPECTIONS, municipality)
     errors = FieldErrors()
     title = (title or "").strip()
@@ -239,7 +248,7 @@ def create_campaign(
             note=note or "",
             created_by=actor,
         )
-        count = _generate_items(campaign)
+        count = _generate_items(campaign, controls, target_group)
         journal.record(
             actor=actor,
             action="self_inspection.create",
@@ -532,21 +541,38 @@ def assign(
     return created
 
 
-def _check_answerable(actor: User | None, response: InspectionResponse) -> None:
-    """Only the person the sheet is assigned to answers it, while the campaign is open."""
+def _check_answerer(actor: User | None, response: InspectionResponse) -> None:
+    """Only the person the sheet is assigned to answers it (the system may too). The person is
+    the one the visibility lookup of the request already resolved (cached on the user)."""
+    from .visibility import person_of
+
     if actor is not None:
         permissions.require(actor, Action.ANSWER_INSPECTIONS, response)
-        person = Person.objects.filter(user=actor, is_active=True).first()
+        person = person_of(actor)
         if person is None or person.pk != response.person_id:
             raise PermissionDenied(_("This inspection sheet is assigned to someone else."))
+
+
+def _check_answerable(actor: User | None, response: InspectionResponse) -> None:
+    """Only the person the sheet is assigned to answers it, while the campaign is open."""
+    _check_answerer(actor, response)
     _check_open(response)
 
 
 def _check_open(response: InspectionResponse) -> None:
     """The campaign is open (read again now) and the sheet can be changed. Called once before
     the work and again inside the transaction with the sheet row locked."""
-    campaign = response.campaign
-    campaign.status = SelfInspection.objects.values_list("status", flat=True).get(pk=campaign.pk)
+    _check_campaign_open(response.campaign)
+    _check_editable(response)
+
+
+def _check_campaign_open(campaign: SelfInspection, *, reread: bool = True) -> None:
+    """``reread``: read the status again now (False: it was just read with the locked sheet,
+    in the same query)."""
+    if reread:
+        campaign.status = SelfInspection.objects.values_list("status", flat=True).get(
+            pk=campaign.pk
+        )
     if campaign.status == SelfInspection.Status.CLOSED:
         raise ValidationError(
             {"campaign": _("The campaign is closed: answers can no longer be changed.")},
@@ -557,6 +583,9 @@ def _check_open(response: InspectionResponse) -> None:
             {"campaign": _("The campaign is not open yet: answers start when it opens.")},
             code="not_open",
         )
+
+
+def _check_editable(response: InspectionResponse) -> None:
     if not response.is_editable:
         raise ValidationError(
             {
@@ -567,21 +596,15 @@ def _check_open(response: InspectionResponse) -> None:
         )
 
 
-def save_answers(
-    actor: User | None,
-    response: InspectionResponse,
-    answers: dict[int, tuple[str, str]],
-    *,
-    submit: bool = False,
-) -> InspectionResponse:
-    """Save answers ``{item_id: (value, comment)}`` of a sheet (a draft: resumed later), and
-    submit it when ``submit`` (every question must then be answered)."""
-    _check_answerable(actor, response)
+def _clean_answers(
+    sheet: InspectionResponse, answers: dict[int, tuple[str, str]]
+) -> tuple[dict[int, InspectionItem], dict[int, tuple[str, str]]]:
+    """The sheet's questions, and ``answers`` stripped and checked (``ValidationError``)."""
     errors = FieldErrors()
     items = {
         i.pk: i
         for i in InspectionItem.objects.filter(
-            campaign_id=response.campaign_id, target_group=response.target_group
+            campaign_id=sheet.campaign_id, target_group=sheet.target_group
         ).only("pk", "code", "chapter")
     }
     clean: dict[int, tuple[str, str]] = {}
@@ -605,11 +628,37 @@ def save_answers(
             )
         clean[item_id] = (value, comment)
     errors.raise_if_any()
+    return items, clean
+
+
+def save_answers(
+    actor: User | None,
+    response: InspectionResponse,
+    answers: dict[int, tuple[str, str]],
+    *,
+    submit: bool = False,
+) -> InspectionResponse:
+    """Save answers ``{item_id: (value, comment)}`` of a sheet (a draft: resumed later), and
+    submit it when ``submit`` (every question must then be answered).
+
+    The write path is kept short (answer submission is the busiest write of a campaign): the
+    answerer is the person the request already resolved, the sheet is locked and read with its
+    campaign (status) and person (journal label) in one query, and the answers are checked
+    after that, so the campaign's status is read once."""
+    _check_answerer(actor, response)
     with transaction.atomic():
-        sheet = InspectionResponse.objects.select_for_update().get(pk=response.pk)
-        _check_open(sheet)
+        sheet = (
+            InspectionResponse.objects.select_for_update(of=("self",))
+            .select_related("campaign", "person")
+            .get(pk=response.pk)
+        )
+        # The checks, in the order of the earlier check before the lock and the one after it.
+        _check_campaign_open(sheet.campaign, reread=False)
+        _check_editable(response)
+        _check_editable(sheet)
         if sheet.status != response.status:
             raise ValidationError({"status": _("The sheet changed meanwhile: open it again.")})
+        items, clean = _clean_answers(sheet, answers)
         existing = {a.item_id: a for a in InspectionAnswer.objects.filter(response=sheet)}
         new: list[InspectionAnswer] = []
         changed: list[InspectionAnswer] = []
@@ -1029,6 +1078,9 @@ def _verify_capacity(actor: User | None, action: CorrectiveAction) -> Capacity:
     lead (own right or deputy). PermissionDenied when none."""
     from .visibility import LEADS
 
+    if action.finding_id is not None:
+        # An audit's action is verified by the audit's own auditors (audits.services).
+        raise PermissionDenied(_("The auditors of the audit verify this action."))
     if actor is None:
         return OWN_RIGHT
     permissions.require(actor, Action.APPROVE_INSPECTIONS, action)

@@ -16,6 +16,13 @@ def remind_overdue_inspections_daily() -> tuple[int, int]:
     return reminders.remind_overdue()
 
 
+@db_periodic_task(crontab(hour="7", minute="45"))
+def remind_overdue_actions_daily() -> tuple[int, int]:
+    """Every morning: remind the owners of overdue corrective actions (weekly per action) and
+    escalate those 10 business days overdue to their units' managers and the leads (once)."""
+    return reminders.remind_overdue_actions()
+
+
 @db_task()
 def refresh_results_snapshot(campaign_id: int) -> bool:
     """Recompute a campaign's results snapshot (queued by a results page that found it stale)."""

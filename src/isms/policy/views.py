@@ -37,8 +37,8 @@ def policy_review(request: HttpRequest) -> HttpResponse:
 
     It gathers the year's risk analysis from the risks app (the changes since the last fiscal
     year, the open high risks with their treatments) and the year's incident figures from the
-    incidents app. Audit findings are not recorded by the system yet (issue 10); the page says
-    so instead of linking to nothing.
+    incidents app, and the year's audit figures from the audits app (plans, findings by severity,
+    open, overdue and closed findings).
     """
     from django.contrib import messages
     from django.core.exceptions import ValidationError
@@ -46,6 +46,7 @@ def policy_review(request: HttpRequest) -> HttpResponse:
 
     from isms.core.calendar import wareki_fiscal_year
     from isms.incidents.services import review_summary
+    from isms.inspections.audits.dashboard import review_summary as audit_review_summary
     from isms.risks import register
     from isms.risks.visibility import visible_risks
 
@@ -91,6 +92,7 @@ def policy_review(request: HttpRequest) -> HttpResponse:
             .order_by("-current_score", "pk")[:100],
             "previous_fy_label": wareki_fiscal_year(fy - 1),
             "incidents": review_summary(municipality, fy),
+            "audits": audit_review_summary(municipality, fy),
             "review": review,
             "may_record": may_record,
             "error": error,

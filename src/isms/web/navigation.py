@@ -58,7 +58,7 @@ MENU: tuple[MenuItem, ...] = (
         Action.VIEW_INSPECTIONS,
         policy_ref="2.7",
     ),
-    MenuItem("audits", _("Audits"), policy_ref="2.7"),
+    MenuItem("audits", _("Audits"), "audits:plan_list", Action.VIEW_AUDITS, policy_ref="2.7"),
     MenuItem(
         "incidents",
         _("Incidents"),
