@@ -1,7 +1,8 @@
 """Rules added after the code review of the audit services: the submitter answers for the plan,
 auditors change on a draft only, independence is checked again later, a finding on an item is
 about that item's control and stays with the unit that answered it, a plan's fiscal year keeps
-its audits inside it, an audit's system is an information system in use."""
+its audits inside it, an audit's system is an information system in use, a deputy of the
+audited unit's manager is not independent."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from isms.assets.models import InformationAsset
+from isms.core import delegation
 from isms.core import services as core_services
-from isms.core.models import Person, User
+from isms.core.models import Person, RoleAssignment, User
 from isms.core.permissions import SeparationOfDutiesError
 from isms.core.roles import Role
 from isms.inspections.audits import services
@@ -141,3 +143,27 @@ def test_an_audits_system_is_an_information_system_in_use(world):  # type: ignor
             system=paper,
         )
     assert "system" in refused.value.message_dict
+
+
+def test_a_deputy_of_the_audited_units_manager_is_not_independent(world):  # type: ignore[no-untyped-def]
+    # given: an auditor of 監査室 deputises for 総務課's 情報セキュリティ管理者 this week
+    deputy = make_user(
+        world.t.municipality, "deputy-auditor", roles=(Role.AUDITOR,), unit=world.audit_office
+    )
+    assignment = RoleAssignment.objects.get(
+        person__user=world.manager, role=Role.DIVISION_SECURITY_MANAGER
+    )
+    today = timezone.localdate()
+    delegation.create_delegation(
+        world.manager,
+        assignment,
+        _person(deputy),
+        start_date=today,
+        end_date=today + datetime.timedelta(days=1),
+        reason="休暇",
+    )
+    audit = world.draft.audits.get()
+    # when / then
+    with pytest.raises(SeparationOfDutiesError):
+        services.assign_auditor(world.lead_auditor, audit, _person(deputy))
+    assert not AuditAuditor.objects.filter(audit=audit, person__user=deputy).exists()

@@ -33,7 +33,15 @@ from django.utils.translation import gettext as _
 from isms.assets.common import FieldErrors
 from isms.core import journal, permissions, uploads
 from isms.core.calendar import add_business_days, fiscal_year_bounds
-from isms.core.models import Municipality, OrgUnit, Person, RoleAssignment, SoDWaiver, User
+from isms.core.models import (
+    Delegation,
+    Municipality,
+    OrgUnit,
+    Person,
+    RoleAssignment,
+    SoDWaiver,
+    User,
+)
 from isms.core.permissions import (
     OWN_RIGHT,
     UNIT_ASSET_ROLES,
@@ -696,6 +704,21 @@ def check_independence(person: Person, audit: Audit, audited_unit: OrgUnit | Non
             .first()
         )
         own = held.org_unit if held is not None else None
+        if own is None:
+            # A deputy (代理) of such a role holder acts in that role: not independent either.
+            deputising = (
+                Delegation.objects.filter(
+                    deputy=person,
+                    revoked_at__isnull=True,
+                    start_date__lte=today,
+                    end_date__gte=today,
+                    assignment__role__in=UNIT_ASSET_ROLES,
+                    assignment__org_unit_id__in=set(chain) | unit_ids_below({unit.pk}),
+                )
+                .select_related("assignment__org_unit")
+                .first()
+            )
+            own = deputising.assignment.org_unit if deputising is not None else None
         message = _(
             "%(person)s is the 情報セキュリティ管理者 or 責任者 of %(own)s and cannot audit "
             "%(unit)s (兼務の禁止). Choose an auditor from another unit, or have the CISO record "
